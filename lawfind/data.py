@@ -1,0 +1,273 @@
+"""Run tables: load parquet or CSV, choose target/features/group, and validate.
+
+The default schema is ``D, N, Na, G, S`` -> ``loss`` (see ``docs/schema.md``). Any other columns may
+be chosen by name, and a feature may be given a canonical name: ``"N=dense_parameter_count"`` lets the
+catalogue's laws in ``N`` read that column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, OptionError, did_you_mean
+from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET
+
+__all__ = ["RunTable", "load_runs", "read_table", "parse_features"]
+
+SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """A validated run table.
+
+    Attributes
+    ----------
+    frame:
+        One row per run; columns are the feature names, the target, and the group if any.
+    features:
+        Variable names, in order (canonical names such as ``N`` where a column was mapped).
+    target:
+        The target column's name.
+    group:
+        The group column's name, or ``None``.
+    columns:
+        For each feature, the source column it was read from.
+    source:
+        Where the table came from (a path, or ``"<DataFrame>"``).
+    """
+
+    frame: pd.DataFrame
+    features: tuple[str, ...]
+    target: str
+    group: str | None = None
+    columns: Mapping[str, str] | None = None
+    source: str = "<DataFrame>"
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.frame[self.target].to_numpy(dtype=float)
+
+    def X(self, variables: Sequence[str] | None = None) -> list[np.ndarray]:
+        """Feature columns as float arrays, in the order of ``variables`` (default: all features)."""
+        variables = self.features if variables is None else variables
+        missing = [v for v in variables if v not in self.frame.columns]
+        if missing:
+            raise DataError(f"the table has no variable {missing}{did_you_mean(missing[0], self.features)}; "
+                            f"its features are {', '.join(self.features)} (map a column with NAME=column)")
+        return [self.frame[v].to_numpy(dtype=float) for v in variables]
+
+    @property
+    def groups(self) -> np.ndarray | None:
+        return None if self.group is None else self.frame[self.group].to_numpy()
+
+    def subset(self, mask: np.ndarray) -> RunTable:
+        """The runs where ``mask`` is true (a boolean or an index array)."""
+        return RunTable(self.frame.iloc[np.asarray(mask)].reset_index(drop=True) if np.asarray(mask).dtype != bool
+                        else self.frame.loc[np.asarray(mask)].reset_index(drop=True),
+                        self.features, self.target, self.group, self.columns, self.source)
+
+    def constant_features(self) -> list[str]:
+        """Features that take one value only (terms in them cannot be identified)."""
+        return [f for f in self.features if self.frame[f].nunique() <= 1]
+
+    def data_hash(self) -> str:
+        """SHA-256 of the features, target and group, for provenance in exported results."""
+        cols = [*self.features, self.target] + ([self.group] if self.group else [])
+        h = hashlib.sha256(pd.util.hash_pandas_object(self.frame[cols], index=False).to_numpy().tobytes())
+        return h.hexdigest()[:16]
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a parquet, CSV or TSV file, with a clear error if it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"no such file: '{path}'. Check the path (run tables live under runs/)")
+    if path.is_dir():
+        raise DataError(f"'{path}' is a folder: give a .parquet or .csv file")
+    name = path.name.lower()
+    if not name.endswith(SUFFIXES):
+        raise DataError(f"cannot read '{path}': unknown format '{path.suffix}'. Use one of {', '.join(SUFFIXES)}")
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"'{path}' is empty: a run table needs a header and at least one run") from None
+    except Exception as exc:  # pyarrow, csv and decoding errors have no common base class
+        raise DataError(f"cannot read '{path}' as {'parquet' if 'parquet' in name else 'CSV'}: "
+                        f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
+                        "Is the file complete and in the format its name says?") from None
+
+
+def parse_features(spec: str | Sequence[str] | None) -> list[tuple[str, str]]:
+    """Read ``"N=dense_parameter_count,num_experts"`` into ``[("N", "dense_parameter_count"), ...]``."""
+    if spec is None:
+        return []
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    out = []
+    for item in filter(None, items):
+        name, sep, column = item.partition("=")
+        name, column = name.strip(), (column.strip() if sep else name.strip())
+        if not name.isidentifier() or not column:
+            raise OptionError(f"cannot read the feature '{item}': write COLUMN or NAME=COLUMN, "
+                              "where NAME is a Python identifier (e.g. N=dense_parameter_count)")
+        out.append((name, column))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise OptionError(f"feature names repeat in '{spec}': give each feature once")
+    return out
+
+
+def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
+    if name not in frame.columns:
+        cols = [str(c) for c in frame.columns]
+        raise DataError(f"missing {role} column '{name}'{did_you_mean(name, cols)}; "
+                        f"the table has: {', '.join(cols[:20])}{' ...' if len(cols) > 20 else ''}")
+    return frame[name]
+
+
+def _rows(idx: Sequence[int], limit: int = 5) -> str:
+    idx = list(idx)
+    shown = ", ".join(str(i) for i in idx[:limit])
+    return f"row{'s' if len(idx) > 1 else ''} {shown}{f' (and {len(idx) - limit} more)' if len(idx) > limit else ''}"
+
+
+def _numeric(series: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        raise DataError(f"column '{name}' holds booleans, not numbers: convert it or choose another column")
+    values = pd.to_numeric(series, errors="coerce")
+    bad = np.flatnonzero(values.isna().to_numpy() & series.notna().to_numpy())
+    if len(bad):
+        raise DataError(f"column '{name}' is not numeric: {_rows(bad)} hold {series.iloc[bad[0]]!r}; "
+                        "fix or drop those rows")
+    return values.astype(float)
+
+
+def load_runs(
+    source: str | Path | pd.DataFrame,
+    *,
+    target: str = DEFAULT_TARGET,
+    features: str | Sequence[str] | None = None,
+    group: str | None = None,
+    where: str | None = None,
+    repeats: str = "error",
+) -> RunTable:
+    """Load and validate a run table.
+
+    Parameters
+    ----------
+    source:
+        A ``.parquet``/``.csv``/``.tsv`` path or a DataFrame.
+    target:
+        The column to predict (default ``loss``).
+    features:
+        Columns to use, as a list or a comma-separated string; ``NAME=column`` renames a column to a
+        canonical variable. Default: the columns of ``D, N, Na, G, S`` that the table has.
+    group:
+        A column whose values split the runs into groups (e.g. ``router_type``).
+    where:
+        A pandas query selecting the runs to keep, e.g. ``"step == 249000 and k == 1"``.
+    repeats:
+        What to do with runs whose configuration repeats with another loss and no ``seed`` column
+        tells them apart: ``"error"`` (default), ``"keep"`` or ``"mean"``.
+
+    Raises
+    ------
+    DataError
+        For an unreadable file, a missing column, non-numeric values, NaN or inf, non-positive values
+        in a feature whose log is taken, ``Na > N``, ``G < 1``, ``S`` outside ``[0, 1)``, conflicting
+        duplicates, or an empty table.
+    """
+    if repeats not in ("error", "keep", "mean"):
+        raise OptionError(f"unknown repeats option '{repeats}'{did_you_mean(repeats, ['error', 'keep', 'mean'])}; "
+                          "choose error, keep or mean")
+    frame = source.copy() if isinstance(source, pd.DataFrame) else read_table(source)
+    label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+    frame.columns = [str(c) for c in frame.columns]
+    if len(frame.columns) != len(set(frame.columns)):
+        raise DataError("the table has repeated column names: give each column a unique name")
+    if where:
+        try:
+            frame = frame.query(where).reset_index(drop=True)
+        except Exception as exc:  # pandas raises many types for a bad query
+            raise DataError(f"cannot apply the filter '{where}': {type(exc).__name__}: {exc}. "
+                            "Write a pandas query such as \"step == 249000 and k == 1\"") from None
+    if len(frame) == 0:
+        raise DataError(f"the table is empty{' after the filter ' + repr(where) if where else ''}: "
+                        "a fit needs runs")
+
+    pairs = parse_features(features)
+    if not pairs:
+        pairs = [(c, c) for c in DEFAULT_FEATURES if c in frame.columns]
+        if not pairs:
+            _column(frame, DEFAULT_FEATURES[0], "feature")  # raises with a did-you-mean
+    y = _numeric(_column(frame, target, "target"), target)
+    out = pd.DataFrame({name: _numeric(_column(frame, col, "feature"), col) for name, col in pairs})
+    out[target] = y
+    if group is not None:
+        out[group] = _column(frame, group, "group").astype(str).to_numpy()
+    seed = frame["seed"].to_numpy() if "seed" in frame.columns else None
+
+    _check_values(out, [n for n, _ in pairs], target, dict(pairs))
+    out = _check_repeats(out, [n for n, _ in pairs] + ([group] if group else []), target, seed, repeats)
+    return RunTable(out.reset_index(drop=True), tuple(n for n, _ in pairs), target, group, dict(pairs), label)
+
+
+def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns: Mapping[str, str]) -> None:
+    for name in [*features, target]:
+        col = columns.get(name, name)
+        values = frame[name].to_numpy()
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            kind = "NaN" if np.isnan(values[bad[0]]) else "inf"
+            raise DataError(f"column '{col}' has {kind} at {_rows(bad)}: drop those runs or fill in the values")
+        if name == "S":
+            bad = np.flatnonzero((values < 0) | (values >= 1))
+            if len(bad):
+                raise DataError(f"column '{col}' (S, shared-expert ratio) must lie in [0, 1): {_rows(bad)} "
+                                f"hold {values[bad[0]]:g}; S is shared / (shared + activated routed)")
+            continue
+        bad = np.flatnonzero(values <= 0)
+        if len(bad):
+            raise DataError(f"column '{col}' must be positive (its log is taken): {_rows(bad)} hold "
+                            f"{values[bad[0]]:g}; drop those runs or use another column")
+    if "G" in features:
+        bad = np.flatnonzero(frame["G"].to_numpy() < 1)
+        if len(bad):
+            raise DataError(f"column '{columns['G']}' (G, activated experts) must be at least 1: {_rows(bad)} "
+                            f"hold {frame['G'].iloc[bad[0]]:g}")
+    if "Na" in features and "N" in features:
+        bad = np.flatnonzero(frame["Na"].to_numpy() > frame["N"].to_numpy() * (1 + 1e-9))
+        if len(bad):
+            raise DataError(f"activated parameters exceed total parameters (Na > N) at {_rows(bad)}: "
+                            f"check that '{columns['Na']}' and '{columns['N']}' are not swapped")
+
+
+def _check_repeats(frame: pd.DataFrame, keys: list[str], target: str, seed: np.ndarray | None,
+                   repeats: str) -> pd.DataFrame:
+    key_frame = frame[keys].copy()
+    if seed is not None:
+        key_frame["__seed"] = seed
+    dup = key_frame.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return frame
+    groups = key_frame[dup].groupby(list(key_frame.columns), dropna=False).groups
+    conflicts = [list(idx) for idx in groups.values() if frame.loc[list(idx), target].nunique() > 1]
+    if not conflicts or repeats == "keep":
+        return frame
+    if repeats == "mean":
+        return frame.groupby(keys, as_index=False, sort=False)[target].mean()
+    first = conflicts[0]
+    raise DataError(f"{len(conflicts)} configuration(s) repeat with different {target}: {_rows(first)} "
+                    f"(values {', '.join(f'{v:g}' for v in frame.loc[first, target])}). Add a 'seed' column "
+                    "that tells repeats apart, or pass repeats='keep' / 'mean' (--repeats keep|mean)")

@@ -1,0 +1,62 @@
+"""The errors lawfind raises for bad input.
+
+Every error is a :class:`ValueError` whose message names the problem (a row, a column, an option)
+and says how to fix it. The command-line interface prints the message on one line and exits with a
+non-zero status; no traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["LawfindError", "DataError", "FormulaError", "OptionError", "FitError", "did_you_mean"]
+
+
+class LawfindError(ValueError):
+    """Base class of lawfind's own errors for bad input."""
+
+
+class DataError(LawfindError):
+    """A run table is unreadable, malformed or inconsistent."""
+
+
+class FormulaError(LawfindError):
+    """A law's formula cannot be parsed or does not fit the data's variables."""
+
+
+class OptionError(LawfindError):
+    """An option or argument has an unknown or invalid value."""
+
+
+class FitError(LawfindError):
+    """A fit could not be carried out (for example, too few runs for the parameters)."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice to ``name``, or ``""``.
+
+    Parameters
+    ----------
+    name:
+        The misspelt name.
+    choices:
+        The valid names.
+    """
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if name.lower() in lowered:
+        return f" (did you mean '{lowered[name.lower()]}'?)"
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_choice(option: str, value: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise an :class:`OptionError`."""
+    choices = list(choices)
+    if value not in choices:
+        raise OptionError(
+            f"unknown {option} '{value}'{did_you_mean(value, choices)}; "
+            f"choose one of: {', '.join(choices)}"
+        )
+    return value

@@ -1,0 +1,285 @@
+"""Laws: a sympy expression for the loss over named variables, plus its parameters.
+
+A :class:`Law` predicts the loss ``L`` from variables (``D``, ``N``, ``Na``, ``G``, ``S``, ``E`` or any
+column name) through parameters, each with a range of initial values for multi-start fitting and
+optional bounds. :func:`parse_law` reads one from a string: free symbols that are not variables
+become parameters. :meth:`Law.compile` lambdifies the law and its analytic gradient once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+from tokenize import TokenError
+
+from .errors import FormulaError
+from .symbols import DEFAULT_FEATURES, symbol
+
+__all__ = ["Param", "Law", "CompiledLaw", "parse_law", "parse_ranges"]
+
+#: Functions a formula may use; every other identifier is a variable or a parameter.
+FUNCTIONS: dict[str, object] = {
+    "log": sp.log, "ln": sp.log, "exp": sp.exp, "sqrt": sp.sqrt, "Abs": sp.Abs, "abs": sp.Abs,
+    "Min": sp.Min, "Max": sp.Max, "min": sp.Min, "max": sp.Max, "log10": lambda x: sp.log(x, 10),
+    "log2": lambda x: sp.log(x, 2), "tanh": sp.tanh, "sin": sp.sin, "cos": sp.cos, "pi": sp.pi,
+}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A fitted constant of a law.
+
+    Parameters
+    ----------
+    name:
+        The parameter's symbol name.
+    init:
+        ``(low, high)``: the range the multi-start fit draws initial values from.
+    bounds:
+        ``(low, high)`` hard bounds for the optimiser; ``None`` for unbounded sides.
+    log_scale:
+        Optimise ``log(value)`` rather than the value (for positive constants spanning decades).
+    """
+
+    name: str
+    init: tuple[float, float] = (0.1, 1.0)
+    bounds: tuple[float | None, float | None] = (None, None)
+    log_scale: bool = False
+
+    def __post_init__(self) -> None:
+        lo, hi = self.init
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise FormulaError(f"parameter '{self.name}': initial range {self.init} must be finite with low <= high")
+        blo, bhi = self.bounds
+        if blo is not None and bhi is not None and blo >= bhi:
+            raise FormulaError(f"parameter '{self.name}': bounds {self.bounds} must have low < high")
+        if self.log_scale and (lo <= 0 or (blo is not None and blo < 0)):
+            raise FormulaError(f"parameter '{self.name}': log_scale needs a positive initial range, got {self.init}")
+
+
+@dataclass(frozen=True)
+class Law:
+    """A scaling law: ``L = expr(variables; params)``.
+
+    Parameters
+    ----------
+    name:
+        Short identifier, e.g. ``"chinchilla"``.
+    expr:
+        The predicted loss as a sympy expression.
+    variables:
+        Names of the data variables the law reads, in a fixed order.
+    params:
+        The law's parameters, in a fixed order.
+    citation, certainty, reference, notes:
+        Where the law comes from, how sure we are of it (``seen``, ``notes``, ``memory``, ``ours``),
+        published constants where known, and remarks.
+    """
+
+    name: str
+    expr: sp.Expr
+    variables: tuple[str, ...]
+    params: tuple[Param, ...]
+    citation: str = ""
+    certainty: str = ""
+    reference: Mapping[str, float] = field(default_factory=dict)
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        names = {s.name for s in self.expr.free_symbols}
+        declared = set(self.variables) | {p.name for p in self.params}
+        if names - declared:
+            raise FormulaError(f"law '{self.name}': symbols {sorted(names - declared)} are neither variables nor parameters")
+        if len({p.name for p in self.params}) != len(self.params):
+            raise FormulaError(f"law '{self.name}': duplicate parameter names")
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    @property
+    def n_params(self) -> int:
+        return len(self.params)
+
+    def symbol(self, name: str) -> sp.Symbol:
+        """The symbol of a variable or parameter of this law, by name."""
+        for s in self.expr.free_symbols:
+            if s.name == name:
+                return s
+        raise FormulaError(f"law '{self.name}' has no symbol '{name}'")
+
+    def with_params(self, params: Iterable[Param]) -> Law:
+        """A copy whose parameter specs are replaced (by name) by ``params``."""
+        new = {p.name: p for p in params}
+        return Law(self.name, self.expr, self.variables, tuple(new.get(p.name, p) for p in self.params),
+                   self.citation, self.certainty, self.reference, self.notes)
+
+    def rename_variables(self, mapping: Mapping[str, str]) -> Law:
+        """A copy whose variables are renamed (``{"N": "dense_parameter_count"}``)."""
+        subs = {}
+        for old, new in mapping.items():
+            if old in self.variables:
+                subs[self.symbol(old)] = sp.Symbol(new, positive=True)
+        return Law(self.name, self.expr.xreplace(subs), tuple(mapping.get(v, v) for v in self.variables),
+                   self.params, self.citation, self.certainty, self.reference, self.notes)
+
+    def substitute(self, values: Mapping[str, float]) -> sp.Expr:
+        """The expression with parameter values substituted (as sympy Floats)."""
+        return self.expr.xreplace({self.symbol(k): sp.Float(v) for k, v in values.items()
+                                   if k in self.param_names})
+
+    @cached_property
+    def compiled(self) -> CompiledLaw:
+        """The law and its gradient, lambdified once (cached on the instance)."""
+        return CompiledLaw(self)
+
+    def __str__(self) -> str:
+        return f"{self.name}: L = {self.expr}"
+
+
+class CompiledLaw:
+    """A law lambdified for numpy, with its analytic gradient with respect to the parameters."""
+
+    def __init__(self, law: Law) -> None:
+        self.law = law
+        psyms = [law.symbol(p) for p in law.param_names]
+        vsyms = [law.symbol(v) if v in {s.name for s in law.expr.free_symbols} else sp.Symbol(v)
+                 for v in law.variables]
+        args = psyms + vsyms
+        grads = [sp.diff(law.expr, p) for p in psyms]
+        self._f = sp.lambdify(args, law.expr, "numpy")
+        self._fg = sp.lambdify(args, [law.expr, *grads], "numpy", cse=True)
+        self.n_params = len(psyms)
+
+    def __call__(self, theta: Sequence[float | np.ndarray], X: Sequence[np.ndarray]) -> np.ndarray:
+        """Predicted loss for parameters ``theta`` and variable columns ``X`` (in law order)."""
+        n = len(X[0]) if len(X) else 1
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(self._f(*theta, *X), dtype=float), (n,))
+
+    def value_and_jacobian(self, theta: Sequence[float | np.ndarray], X: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted loss ``(n,)`` and its Jacobian ``(n_params, n)``."""
+        n = len(X[0]) if len(X) else 1
+        with np.errstate(all="ignore"):
+            out = self._fg(*theta, *X)
+        pred = out[0] if np.ndim(out[0]) == 1 else np.broadcast_to(np.asarray(out[0], dtype=float), (n,))
+        jac = np.empty((self.n_params, n))
+        jac[:] = out[1:] if all(np.ndim(g) == 1 for g in out[1:]) else [np.broadcast_to(g, (n,)) for g in out[1:]]
+        return pred, jac
+
+
+def _default_param(name: str, expr: sp.Expr) -> Param:
+    """Initial range by the parameter's role: exponents start in (0, 1), others in (0.1, 10)."""
+    sym = next(s for s in expr.free_symbols if s.name == name)
+    in_exponent = any(sym in p.exp.free_symbols for p in expr.atoms(sp.Pow)) or any(
+        sym in e.args[0].free_symbols for e in expr.atoms(sp.exp))
+    if in_exponent:
+        return Param(name, init=(0.05, 1.0))
+    return Param(name, init=(0.1, 10.0))
+
+
+def parse_ranges(text: str | None) -> dict[str, tuple[float, float]]:
+    """Parse ``"A=1:1000,alpha=0.1:1"`` into ``{"A": (1, 1000), "alpha": (0.1, 1)}``."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in filter(None, (t.strip() for t in (text or "").split(","))):
+        name, _, rng = item.partition("=")
+        lo, sep, hi = rng.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = (float(lo), float(hi))
+        except ValueError:
+            raise FormulaError(f"cannot read the range '{item}': write NAME=LOW:HIGH, e.g. 'alpha=0.1:1'") from None
+    return out
+
+
+def parse_law(
+    text: str,
+    variables: Sequence[str] | None = None,
+    *,
+    name: str = "custom",
+    init: Mapping[str, tuple[float, float]] | None = None,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+) -> Law:
+    """Parse a law from a formula string.
+
+    Parameters
+    ----------
+    text:
+        The right-hand side of ``L = ...``, e.g. ``"E + A/N**alpha + B/D**beta"``. ``^`` means power.
+        A leading ``L =`` or ``loss =`` is allowed.
+    variables:
+        Names of the data's variables (the table's features); default ``D, N, Na, G, S``. Every other free name is a
+        parameter.
+    name:
+        Name of the resulting law.
+    init, bounds:
+        Initial ranges and bounds by parameter name, overriding the defaults.
+
+    Raises
+    ------
+    FormulaError
+        If the formula does not parse, names no variable, or has no parameter.
+    """
+    text = (text or "").strip()
+    text = re.sub(r"^\s*(L|loss)\s*=\s*", "", text)
+    if not text:
+        raise FormulaError("the formula is empty: give the right-hand side of L = ..., e.g. 'E + A/N**alpha'")
+    variables = tuple(variables) if variables is not None else DEFAULT_FEATURES
+    local: dict[str, object] = {}
+    for ident in set(_IDENT.findall(text)):
+        if ident in FUNCTIONS:
+            local[ident] = FUNCTIONS[ident]
+        else:
+            local[ident] = symbol(ident) if ident in variables else sp.Symbol(ident, real=True)
+    try:
+        expr = parse_expr(text, local_dict=local, global_dict={"Integer": sp.Integer, "Float": sp.Float,
+                                                                 "Rational": sp.Rational, "Symbol": sp.Symbol},
+                          transformations=(*standard_transformations, convert_xor), evaluate=True)
+    except (SyntaxError, TypeError, ValueError, AttributeError, TokenError) as exc:
+        raise FormulaError(f"cannot parse the formula '{text}': {exc}. Write it in Python syntax, "
+                           "e.g. 'E + A/N**alpha + B/D**beta'") from None
+    if not isinstance(expr, sp.Expr):
+        raise FormulaError(f"the formula '{text}' is not an expression (did you write a comparison?)")
+    names = sorted(s.name for s in expr.free_symbols)
+    used_vars = tuple(v for v in variables if v in names)
+    if not used_vars:
+        raise FormulaError(f"the formula '{text}' uses none of the variables {', '.join(variables)}: "
+                           "name at least one data column")
+    pnames = [n for n in names if n not in variables]
+    if not pnames:
+        raise FormulaError(f"the formula '{text}' has no parameter to fit: use names like A, alpha for constants")
+    init, bounds = dict(init or {}), dict(bounds or {})
+    unknown = (set(init) | set(bounds)) - set(pnames)
+    if unknown:
+        raise FormulaError(f"ranges given for {sorted(unknown)}, which are not parameters of '{text}' "
+                           f"(its parameters: {', '.join(pnames)})")
+    params = []
+    for p in pnames:
+        base = _default_param(p, expr)
+        params.append(Param(p, init=init.get(p, base.init), bounds=bounds.get(p, base.bounds)))
+    return Law(name, expr, used_vars, tuple(params))
+
+
+def make_callable(law: Law, values: Mapping[str, float]) -> Callable[..., np.ndarray]:
+    """A numpy function ``f(**variables) -> loss`` with the law's parameters fixed."""
+    theta = [float(values[p]) for p in law.param_names]
+    compiled = law.compiled
+
+    def f(**columns: np.ndarray) -> np.ndarray:
+        missing = [v for v in law.variables if v not in columns]
+        if missing:
+            raise FormulaError(f"law '{law.name}' needs the variables {missing}")
+        X = [np.asarray(columns[v], dtype=float) for v in law.variables]
+        X = np.broadcast_arrays(*X) if X else X
+        return compiled(theta, X)
+
+    return f
