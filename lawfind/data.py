@@ -136,10 +136,13 @@ def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
     return frame[name]
 
 
-def _rows(idx: Sequence[int], limit: int = 5) -> str:
+def _rows(idx: Sequence[int], limit: int = 5, verb: str = "") -> str:
+    """``"rows 1, 4 hold"`` / ``"row 1 holds"``: which rows, with the verb agreeing."""
     idx = list(idx)
     shown = ", ".join(str(i) for i in idx[:limit])
-    return f"row{'s' if len(idx) > 1 else ''} {shown}{f' (and {len(idx) - limit} more)' if len(idx) > limit else ''}"
+    more = f" (and {len(idx) - limit} more)" if len(idx) > limit else ""
+    verb = f" {verb}{'s' if len(idx) == 1 else ''}" if verb else ""
+    return f"row{'s' if len(idx) > 1 else ''} {shown}{more}{verb}"
 
 
 def _numeric(series: pd.Series, name: str) -> pd.Series:
@@ -148,7 +151,7 @@ def _numeric(series: pd.Series, name: str) -> pd.Series:
     values = pd.to_numeric(series, errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy() & series.notna().to_numpy())
     if len(bad):
-        raise DataError(f"column '{name}' is not numeric: {_rows(bad)} hold {series.iloc[bad[0]]!r}; "
+        raise DataError(f"column '{name}' is not numeric: {_rows(bad, verb='hold')} {series.iloc[bad[0]]!r}; "
                         "fix or drop those rows")
     return values.astype(float)
 
@@ -234,18 +237,18 @@ def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns
         if name == "S":
             bad = np.flatnonzero((values < 0) | (values >= 1))
             if len(bad):
-                raise DataError(f"column '{col}' (S, shared-expert ratio) must lie in [0, 1): {_rows(bad)} "
-                                f"hold {values[bad[0]]:g}; S is shared / (shared + activated routed)")
+                raise DataError(f"column '{col}' (S, shared-expert ratio) must lie in [0, 1): {_rows(bad, verb='hold')} "
+                                f"{values[bad[0]]:g}; S is shared / (shared + activated routed)")
             continue
         bad = np.flatnonzero(values <= 0)
         if len(bad):
-            raise DataError(f"column '{col}' must be positive (its log is taken): {_rows(bad)} hold "
+            raise DataError(f"column '{col}' must be positive (its log is taken): {_rows(bad, verb='hold')} "
                             f"{values[bad[0]]:g}; drop those runs or use another column")
     if "G" in features:
         bad = np.flatnonzero(frame["G"].to_numpy() < 1)
         if len(bad):
-            raise DataError(f"column '{columns['G']}' (G, activated experts) must be at least 1: {_rows(bad)} "
-                            f"hold {frame['G'].iloc[bad[0]]:g}")
+            raise DataError(f"column '{columns['G']}' (G, activated experts) must be at least 1: {_rows(bad, verb='hold')} "
+                            f"{frame['G'].iloc[bad[0]]:g}")
     if "Na" in features and "N" in features:
         bad = np.flatnonzero(frame["Na"].to_numpy() > frame["N"].to_numpy() * (1 + 1e-9))
         if len(bad):

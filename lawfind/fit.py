@@ -154,8 +154,7 @@ class _Problem:
     def to_values(self, z: np.ndarray) -> np.ndarray:
         if not self.any_log:
             return z
-        with np.errstate(over="ignore"):
-            return np.where(self.log_scale, np.exp(np.where(self.log_scale, z, 0.0)), z)
+        return np.where(self.log_scale, np.exp(np.where(self.log_scale, z, 0.0)), z)
 
     def to_z(self, values: np.ndarray) -> np.ndarray:
         return np.where(self.log_scale, np.log(np.where(self.log_scale, values, 1.0)), values)
@@ -185,12 +184,12 @@ class _Problem:
 
     def __call__(self, z: np.ndarray, w: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """Objective and gradient at ``z``; ``w`` are integer bootstrap weights per run."""
-        v = self.to_values(z)
-        pred, jac = self.compiled.value_and_jacobian(self._theta(v), self.X)
         with np.errstate(all="ignore"):
+            v = self.to_values(z)
+            pred, jac = self.compiled.raw_value_and_jacobian(self._theta(v), self.X)
             r = np.log(pred) - self.logy
-        if not (np.isfinite(r.sum()) and np.isfinite(jac.sum())):
-            return _BAD, np.zeros_like(z)
+            if not (np.isfinite(r.sum()) and np.isfinite(jac.sum())):
+                return _BAD, np.zeros_like(z)
         if self.loss == "huber":
             a = np.abs(r)
             h = np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))

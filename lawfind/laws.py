@@ -167,13 +167,17 @@ class CompiledLaw:
 
     def value_and_jacobian(self, theta: Sequence[float | np.ndarray], X: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Predicted loss ``(n,)`` and its Jacobian ``(n_params, n)``."""
-        n = len(X[0]) if len(X) else 1
         with np.errstate(all="ignore"):
-            out = self._fg(*theta, *X)
-        pred = out[0] if np.ndim(out[0]) == 1 else np.broadcast_to(np.asarray(out[0], dtype=float), (n,))
-        jac = np.empty((self.n_params, n))
-        jac[:] = out[1:] if all(np.ndim(g) == 1 for g in out[1:]) else [np.broadcast_to(g, (n,)) for g in out[1:]]
-        return pred, jac
+            return self.raw_value_and_jacobian(theta, X)
+
+    def raw_value_and_jacobian(self, theta: Sequence[float | np.ndarray], X: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`value_and_jacobian`, leaving numpy's floating-point error state to the caller."""
+        n = len(X[0]) if len(X) else 1
+        out = self._fg(*theta, *X)
+        jac = np.empty((self.n_params + 1, n))
+        for i, g in enumerate(out):
+            jac[i] = g  # scalars (a constant derivative) broadcast on assignment
+        return jac[0], jac[1:]
 
 
 def _default_param(name: str, expr: sp.Expr) -> Param:

@@ -1,0 +1,195 @@
+"""Comparing laws on held-out runs: splits, metrics and a ranked table.
+
+Metrics follow SLDBench (Can language models discover scaling laws? 2025): on the test split,
+``NMSE = MSE / Var(y)``, ``NMAE = MAE / mean|y - mean(y)|`` and ``R2 = 1 - NMSE``. Beside them: the
+RMSE of log loss on the test split, and AIC and BIC of the training fit from the Gaussian likelihood
+of log residuals.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import RunTable
+from .errors import FitError, OptionError, did_you_mean
+from .fit import FitResult, fit_law
+from .laws import Law
+
+__all__ = ["Split", "Metrics", "Comparison", "holdout_split", "kfold_splits", "metrics", "compare_laws"]
+
+_OPS: dict[str, Callable] = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+                             "==": operator.eq, "!=": operator.ne}
+_HOLDOUT = re.compile(r"^\s*([A-Za-z_][A-Za-z_0-9]*)\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+)\s*$")
+_TOP = re.compile(r"^\s*top\s*:\s*([A-Za-z_][A-Za-z_0-9]*)\s*:\s*([0-9.]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train and test rows of a table, as boolean masks."""
+
+    train: np.ndarray
+    test: np.ndarray
+    description: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """How well a fitted law predicts the test runs (and fits the training runs)."""
+
+    r2: float
+    nmse: float
+    nmae: float
+    rmse_log: float
+    train_rmse_log: float
+    aic: float
+    bic: float
+    n_params: int
+    n_train: int
+    n_test: int
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.__dict__)
+
+
+def holdout_split(table: RunTable, expr: str) -> Split:
+    """Split by a threshold: ``"N>=1e9"`` tests on runs with N >= 1e9 and trains on the others.
+
+    ``"top:N:0.2"`` tests on the 20 % of runs with the largest N (ties kept together).
+    """
+    m = _TOP.match(expr)
+    if m:
+        col, frac = m.group(1), float(m.group(2))
+        values = _values(table, col)
+        if not 0 < frac < 1:
+            raise OptionError(f"the holdout fraction in '{expr}' must lie in (0, 1)")
+        threshold = np.quantile(values, 1 - frac)
+        test = values >= threshold
+        desc = f"{col} >= {threshold:.4g} (top {frac:.0%})"
+    else:
+        m = _HOLDOUT.match(expr or "")
+        if not m:
+            raise OptionError(f"cannot read the holdout '{expr}': write COLUMN OP VALUE such as 'N>=1e9', "
+                              "or top:COLUMN:FRACTION such as 'top:N:0.2'")
+        col, op, val = m.group(1), m.group(2), float(m.group(3))
+        test = _OPS[op](_values(table, col), val)
+        desc = f"{col} {op} {val:g}"
+    if test.all() or not test.any():
+        raise OptionError(f"the holdout '{expr}' leaves {'no' if not test.any() else 'every'} run for testing: "
+                          f"choose a threshold inside the data's range")
+    return Split(~test, test, desc)
+
+
+def _values(table: RunTable, col: str) -> np.ndarray:
+    cols = [*table.features, table.target]
+    if col not in cols:
+        raise OptionError(f"the holdout names '{col}', which is not a feature or the target"
+                          f"{did_you_mean(col, cols)}; choose one of {', '.join(cols)}")
+    return table.frame[col].to_numpy(dtype=float)
+
+
+def kfold_splits(table: RunTable, k: int = 5, seed: int = 0) -> list[Split]:
+    """Random k-fold splits (reproducible from ``seed``)."""
+    if not 2 <= k <= len(table):
+        raise OptionError(f"k-fold needs 2 <= k <= the number of runs ({len(table)}), got {k}")
+    folds = np.array_split(np.random.default_rng(seed).permutation(len(table)), k)
+    out = []
+    for i, f in enumerate(folds):
+        test = np.zeros(len(table), dtype=bool)
+        test[f] = True
+        out.append(Split(~test, test, f"fold {i + 1}/{k}"))
+    return out
+
+
+def metrics(y: np.ndarray, pred: np.ndarray, *, train_y: np.ndarray, train_pred: np.ndarray,
+            n_params: int) -> Metrics:
+    """SLDBench metrics on the test runs plus information criteria of the training fit."""
+    y, pred = np.asarray(y, float), np.asarray(pred, float)
+    with np.errstate(all="ignore"):
+        err = pred - y
+        nmse = float(np.mean(err ** 2) / np.var(y)) if np.var(y) > 0 else float("nan")
+        nmae = float(np.mean(np.abs(err)) / np.mean(np.abs(y - y.mean()))) if np.var(y) > 0 else float("nan")
+        rmse_log = float(np.sqrt(np.mean((np.log(pred) - np.log(y)) ** 2)))
+        tr = np.log(train_pred) - np.log(train_y)
+    n = len(train_y)
+    rss = float(np.sum(tr ** 2))
+    ll_term = n * np.log(max(rss, 1e-300) / n)
+    return Metrics(r2=1 - nmse, nmse=nmse, nmae=nmae, rmse_log=rmse_log,
+                   train_rmse_log=float(np.sqrt(rss / n)), aic=float(ll_term + 2 * n_params),
+                   bic=float(ll_term + n_params * np.log(n)), n_params=n_params, n_train=n, n_test=len(y))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One compared law: its fit on the training runs and its metrics."""
+
+    law: Law
+    fit: FitResult
+    metrics: Metrics
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Laws ranked by a test metric; ``skipped`` lists laws that could not be fitted, with why."""
+
+    rows: tuple[Row, ...]
+    split: Split
+    rank_by: str
+    skipped: tuple[tuple[str, str], ...] = field(default=())
+
+    def table(self) -> list[dict[str, object]]:
+        """The ranked table as plain records."""
+        return [{"rank": i + 1, "law": r.law.name, "certainty": r.law.certainty, **r.metrics.as_dict()}
+                for i, r in enumerate(self.rows)]
+
+
+_RANK_KEYS = {"r2": (lambda m: -m.r2), "nmse": (lambda m: m.nmse), "nmae": (lambda m: m.nmae),
+              "rmse_log": (lambda m: m.rmse_log), "aic": (lambda m: m.aic), "bic": (lambda m: m.bic)}
+
+
+def evaluate(fit: FitResult, table: RunTable, split: Split) -> Metrics:
+    """Metrics of a law fitted on ``split.train``, evaluated on ``split.test``."""
+    train, test = table.subset(split.train), table.subset(split.test)
+    return metrics(test.y, fit.predict(test), train_y=train.y, train_pred=fit.predict(train),
+                   n_params=fit.n_params)
+
+
+def compare_laws(
+    laws: Sequence[Law],
+    table: RunTable,
+    split: Split,
+    *,
+    rank_by: str = "r2",
+    progress: Callable[[str], None] | None = None,
+    **fit_options,
+) -> Comparison:
+    """Fit each law on the training runs and rank the laws on the test runs.
+
+    Laws whose variables the table lacks, or whose fit fails, are listed in ``skipped`` with the
+    reason, never dropped silently.
+    """
+    if rank_by not in _RANK_KEYS:
+        raise OptionError(f"unknown metric '{rank_by}'{did_you_mean(rank_by, _RANK_KEYS)}; "
+                          f"choose one of {', '.join(_RANK_KEYS)}")
+    train = table.subset(split.train)
+    rows, skipped = [], []
+    for law in laws:
+        missing = [v for v in law.variables if v not in table.features]
+        if missing:
+            skipped.append((law.name, f"needs {', '.join(missing)}, which the table lacks"))
+            continue
+        if progress:
+            progress(law.name)
+        try:
+            fit = fit_law(law, train, **fit_options)
+        except FitError as exc:
+            skipped.append((law.name, str(exc)))
+            continue
+        rows.append(Row(law, fit, evaluate(fit, table, split)))
+    key = _RANK_KEYS[rank_by]
+    rows.sort(key=lambda r: (np.nan_to_num(key(r.metrics), nan=np.inf)))
+    return Comparison(tuple(rows), split, rank_by, tuple(skipped))
