@@ -25,6 +25,8 @@ from .fit import LOSSES, fit_law
 from .laws import Law, parse_law, parse_ranges
 
 console = Console(highlight=False)
+if not console.is_terminal:  # pipes and files get full tables rather than 80 columns
+    console = Console(highlight=False, width=140)
 err_console = Console(stderr=True, highlight=False)
 
 

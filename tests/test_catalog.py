@@ -64,4 +64,5 @@ def test_clark_refit_full_file_two_significant_figures():
     t = _clark(Path(os.environ["LAWFIND_CLARK_FULL"]), "S-Base")
     fit = fit_law(catalog.get("clark2022"), t, loss="lsq", n_starts=64)
     for name, ref in LAWS_MD.items():
-        assert float(f"{fit.values[name]:.2g}") == float(f"{ref:.2g}"), name
+        half_unit = 0.5 * 10 ** (np.floor(np.log10(abs(ref))) - 1)  # half a unit in the second figure
+        assert abs(fit.values[name] - ref) <= half_unit, f"{name}: {fit.values[name]} vs {ref}"
