@@ -237,6 +237,7 @@ def fit_law(
     bootstrap: int = 0,
     seed: int = 0,
     screen: int | None = None,
+    initial: Sequence[Mapping[str, float]] = (),
     progress=None,
 ) -> FitResult:
     """Fit a law's constants to a run table.
@@ -264,6 +265,9 @@ def fit_law(
         Seed of the starts and the bootstrap.
     screen:
         Run L-BFGS-B only from the ``screen`` best starts by initial objective (default: all).
+    initial:
+        Extra starting points (parameter values by name; per-group parameters take the value for
+        every level), tried beside the ``n_starts`` drawn ones.
     progress:
         Optional callable ``progress(done, total)`` for long bootstraps.
 
@@ -294,7 +298,11 @@ def fit_law(
     z0s = problem.starts(n_starts, starts, rng)
     lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
     hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
-    z0s = np.clip(z0s, lo, hi)
+    if initial:
+        given = np.array([[float(point[law.params[j].name]) for j, _ in problem.slots] for point in initial])
+        with np.errstate(all="ignore"):
+            z0s = np.vstack([problem.to_z(given), z0s])
+    z0s = np.clip(np.nan_to_num(z0s, nan=0.0), lo, hi)
     if screen is not None and screen < len(z0s):
         f0 = np.array([problem(z)[0] for z in z0s])
         z0s = z0s[np.argsort(f0)[:screen]]

@@ -33,7 +33,9 @@ class PlantedLaw:
     structure:
         What the law's shape is (for reports), e.g. "hook in ln G".
     must_use:
-        Variables a recovered law must depend on.
+        Variables a recovered law must depend on (and no others).
+    hook:
+        The variable in which the law has an interior minimum, if any.
     """
 
     name: str
@@ -41,6 +43,7 @@ class PlantedLaw:
     values: dict[str, float]
     structure: str
     must_use: tuple[str, ...]
+    hook: str | None = None
 
     def law(self) -> Law:
         return parse_law(self.formula, ("D", "N", "Na", "G", "S"), name=self.name)
@@ -51,13 +54,13 @@ PLANTED: tuple[PlantedLaw, ...] = (
                " + B*D**(-beta)",
                dict(E0=1.6, A=60.0, alpha=0.25, rho=0.08, g1=-0.24, g2=0.06, s1=-0.7, s2=1.1, B=400.0,
                     beta=0.28),
-               "hooks in ln G (G* = e^2) and S (S* = 0.32), Na-N coupling", ("D", "N", "Na", "G", "S")),
+               "hooks in ln G (G* = e^2) and S (S* = 0.32), Na-N coupling", ("D", "N", "Na", "G", "S"), "G"),
     PlantedLaw("chinchilla_ghook", "E0 + A*Na**(-alpha)*(1 + h*(log(G) - g0)**2) + B*D**(-beta)",
                dict(E0=1.7, A=50.0, alpha=0.24, h=0.04, g0=1.8, B=350.0, beta=0.27),
-               "hook in ln G at G* = e^1.8", ("D", "Na", "G")),
+               "hook in ln G at G* = e^1.8", ("D", "Na", "G"), "G"),
     PlantedLaw("ratio_hook", "E0 + A*Na**(-alpha)*(1 + h*(log(Na/N) - r0)**2) + B*D**(-beta)",
                dict(E0=1.65, A=45.0, alpha=0.23, h=0.03, r0=-1.6, B=300.0, beta=0.26),
-               "hook in ln(Na/N) at Na/N = 0.20", ("D", "N", "Na")),
+               "hook in ln(Na/N) at Na/N = 0.20", ("D", "N", "Na"), "Na"),
     PlantedLaw("coupled_n_na", "E0 + A/(N**a*Na**b) + B*D**(-beta)",
                dict(E0=1.7, A=120.0, a=0.09, b=0.2, B=380.0, beta=0.28),
                "product of powers of N and Na", ("D", "N", "Na")),
@@ -66,10 +69,10 @@ PLANTED: tuple[PlantedLaw, ...] = (
                "exponent of Na depends on ln G", ("D", "Na", "G")),
     PlantedLaw("shared_hook", "E0 + A*Na**(-alpha) + B*D**(-beta) + c*(S - s0)**2",
                dict(E0=1.7, A=45.0, alpha=0.23, B=330.0, beta=0.27, c=0.12, s0=0.3),
-               "additive hook in S at S* = 0.3", ("D", "Na", "S")),
+               "additive hook in S at S* = 0.3", ("D", "Na", "S"), "S"),
     PlantedLaw("g_n_cross", "E0 + A*Na**(-alpha)*exp(k*(log(G) - m*log(N/1e9) - g0)**2) + B*D**(-beta)",
                dict(E0=1.7, A=50.0, alpha=0.24, k=0.05, m=0.3, g0=1.5, B=350.0, beta=0.27),
-               "G* grows with N (ln G x ln N cross term)", ("D", "N", "Na", "G")),
+               "G* grows with N (ln G x ln N cross term)", ("D", "N", "Na", "G"), "G"),
 )
 
 

@@ -1,0 +1,73 @@
+"""The interface every search engine implements, and the candidates it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import sympy as sp
+
+from ..data import RunTable
+from ..symbols import symbol
+
+__all__ = ["Candidate", "SearchEngine", "Progress", "feature_transform", "transformed_symbols"]
+
+#: ``progress(done, total, message)``: engines call it as they go.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A raw expression an engine found, over the table's variables (not yet refitted).
+
+    Attributes
+    ----------
+    expr:
+        sympy expression of the loss in the variables, numeric constants as Floats (or, for catalogue
+        candidates, as parameter symbols).
+    source:
+        Which engine (and seed) found it.
+    raw:
+        The engine's own text of the expression.
+    complexity:
+        The engine's complexity measure (node count), for reference.
+    law_name:
+        For catalogue candidates: the catalogue law it is.
+    """
+
+    expr: sp.Expr
+    source: str
+    raw: str = ""
+    complexity: int = 0
+    law_name: str | None = None
+
+
+class SearchEngine(Protocol):
+    """A symbolic-regression engine: ``search(table) -> candidates``."""
+
+    name: str
+
+    def search(self, table: RunTable, *, progress: Progress | None = None) -> list[Candidate]:
+        """Search functional forms of ``table.target`` in ``table.features``."""
+        ...
+
+
+def feature_transform(name: str) -> str:
+    """How an engine sees a variable: ``log`` for positive ones, ``identity`` for ``S``.
+
+    On log features, sums and products of power laws are spanned by {add, mul, exp}.
+    """
+    return "identity" if name == "S" else "log"
+
+
+def transformed_symbols(features: Sequence[str]) -> list[sp.Expr]:
+    """The sympy expression of each engine input: ``log(N)`` or ``S``."""
+    return [symbol(f) if feature_transform(f) == "identity" else sp.log(symbol(f)) for f in features]
+
+
+def transformed_matrix(table: RunTable, dtype=np.float32) -> np.ndarray:
+    """The engine inputs as a matrix (float32 by default: see the operon engine)."""
+    cols = [x if feature_transform(f) == "identity" else np.log(x) for f, x in zip(table.features, table.X())]
+    return np.column_stack(cols).astype(dtype)
