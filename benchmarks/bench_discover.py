@@ -13,6 +13,7 @@ Targets: every law within 1.25x of the noise floor in at most 60 s, and better t
 in test error and in number of constants.
 
 Usage: python benchmarks/bench_discover.py [--generations 60] [--laws moe5,ratio_hook] [--no-catalog]
+       [--model-selection 1se|best|accuracy|score]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from lawfind.data import load_runs
-from lawfind.discover import Discovery, three_way
+from lawfind.discovery import Discovery, three_way
 from lawfind.planted import PLANTED, PlantedLaw, sample
 from lawfind.search.base import transformed_matrix, transformed_symbols
 from lawfind.search.operon import parse_operon
@@ -109,6 +110,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--laws", default=",".join(p.name for p in PLANTED))
     ap.add_argument("--no-catalog", action="store_true")
+    ap.add_argument("--model-selection", default="1se")
     args = ap.parse_args()
     header = (f"{'law':<18}{'floor':>8}{'lawfind':>9}{'ratio':>7}{'struct':>8}{'k':>4}{'sec':>6}"
               f"{'raw(val)':>10}{'k':>4}{'raw(mdl)':>10}{'k':>4}  chosen law (ratio = test RMSE / floor)")
@@ -118,7 +120,7 @@ def main() -> None:
         table = load_runs(sample(planted, n=450, noise=NOISE, seed=0))
         truth = planted.law()
         d = Discovery(generations=args.generations, population_size=args.population, seeds=args.seeds, seed=0,
-                      include_catalog=not args.no_catalog)
+                      include_catalog=not args.no_catalog, model_selection=args.model_selection)
         t0 = time.perf_counter()
         d.fit(table)
         sec = time.perf_counter() - t0

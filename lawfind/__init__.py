@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import catalog
 from .compare import Comparison, compare_laws, holdout_split, kfold_splits
 from .data import RunTable, load_runs
+from .discovery import Discovery, discover
 from .errors import DataError, FitError, FormulaError, LawfindError, OptionError
 from .export import latex, latex_fit, latex_table, load_fit, numpy_callable, save_fit, torch_callable
 from .fit import FitResult, fit_law
@@ -16,5 +17,5 @@ __all__ = [
     "catalog", "Comparison", "compare_laws", "holdout_split", "kfold_splits", "RunTable", "load_runs",
     "DataError", "FitError", "FormulaError", "LawfindError", "OptionError", "latex", "latex_fit",
     "latex_table", "load_fit", "numpy_callable", "save_fit", "torch_callable", "FitResult", "fit_law",
-    "Law", "Param", "parse_law",
+    "Law", "Param", "parse_law", "Discovery", "discover",
 ]

@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the LaTeX to a file")
     p.set_defaults(func=cmd_export)
 
+    from . import cli_discover  # noqa: PLC0415
+    cli_discover.register(sub, _add_data_args, _add_fit_args)
+
     return parser
 
 

@@ -160,6 +160,8 @@ def _substitute(law: Law, values: dict[str, float]) -> Law | None:
 
 def _rebuild(law: Law, expr: sp.Expr) -> Law | None:
     expr = sp.powsimp(expr)
+    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or not expr.is_finite and expr.is_finite is not None:
+        return None  # e.g. a denominator's constant snapped to 0
     names = {s.name for s in expr.free_symbols}
     variables = tuple(v for v in law.variables if v in names)
     params = tuple(p for p in law.params if p.name in names)

@@ -34,19 +34,26 @@ from .search.base import Candidate
 
 __all__ = ["Discovery", "discover", "select_model", "MODEL_SELECTION"]
 
-MODEL_SELECTION = ("best", "accuracy", "score")
+MODEL_SELECTION = ("1se", "best", "accuracy", "score")
 Reporter = Callable[[str, int, int, str], None]
 
 
 def select_model(equations: pd.DataFrame, model_selection: str = "best") -> int:
-    """Index (row position) of the chosen equation, with PySR's meanings.
+    """Index (row position) of the chosen equation.
 
-    ``accuracy``: the lowest loss. ``score``: the highest score (the drop of log loss per unit of
+    ``1se`` (the one-standard-error rule, Breiman et al. 1984): the equation with the fewest fitted
+    constants (then the fewest nodes) whose loss is within one standard error (``loss_se``) of the
+    lowest. The others have PySR's meanings. ``accuracy``: the lowest loss. ``score``: the highest score (the drop of log loss per unit of
     complexity against the next simpler equation). ``best``: the highest score among equations whose
     loss is within ``sqrt(1.5)`` of the lowest (PySR's 1.5x on a squared loss; ours is an RMSE).
     """
     check_choice("model_selection", model_selection, MODEL_SELECTION)
     loss, score = equations["loss"].to_numpy(), equations["score"].to_numpy()
+    if model_selection == "1se":
+        i = int(np.nanargmin(loss))
+        ok = np.flatnonzero(loss <= loss[i] + equations["loss_se"].to_numpy()[i])
+        key = equations["n_params"].to_numpy()[ok] * 10_000 + equations["complexity"].to_numpy()[ok]
+        return int(ok[np.argmin(key)])
     if model_selection == "accuracy":
         return int(np.nanargmin(loss))
     if model_selection == "score":
@@ -78,6 +85,7 @@ class Scored:
     complexity: int
     train_rmse: float
     val_rmse: float
+    val_rmse_se: float
     test: Metrics
     bic: float
     source: str
@@ -135,11 +143,11 @@ class Discovery:
     validation:
         Fraction of the remaining runs, the largest by the same column, used for selection.
     model_selection:
-        ``"accuracy"`` (default), ``"best"`` or ``"score"``, with PySR's meanings on the validation
-        loss. PySR defaults to ``"best"`` because it selects on training loss, where the most
-        accurate equation overfits; here the loss is measured on held-out larger runs, so the most
-        accurate equation is the natural choice, and ``"best"`` trades extrapolation accuracy for
-        fewer nodes (measured in benchmarks/bench_discover.py).
+        ``"1se"`` (default: the fewest constants within one standard error of the lowest validation
+        loss), or PySR's ``"best"``, ``"accuracy"`` and ``"score"`` on the validation loss. PySR's
+        ``"best"`` guards against overfitting the training loss; here the loss is measured on
+        held-out larger runs, where ``"accuracy"`` overfits the validation noise with many constants
+        and ``"best"`` gives up accuracy for fewer nodes; benchmarks/bench_discover.py compares them.
     include_catalog:
         Add the catalogue's laws to the candidates.
     max_refine:
@@ -152,7 +160,7 @@ class Discovery:
 
     def __init__(self, engine: str = "operon", *, generations: int = 60, population_size: int = 600,
                  max_length: int = 40, operators: str = "powerlaw", seeds: int = 2, time_budget: float | None = None,
-                 seed: int = 0, holdout: str | None = None, validation: float = 0.15, model_selection: str = "accuracy",
+                 seed: int = 0, holdout: str | None = None, validation: float = 0.15, model_selection: str = "1se",
                  include_catalog: bool = True, max_refine: int = 8, n_starts: int = 64, bootstrap: int = 0,
                  template: str | None = None, n_jobs: int | None = None) -> None:
         self.engine = engine
@@ -243,10 +251,10 @@ class Discovery:
                 if key not in quick or scored.val_rmse < quick[key].val_rmse:
                     quick[key] = scored
         rows = list(quick.values())
-        # 2. refine the most promising searched candidates (the front, then the lowest validation error)
-        searched = [r for r in rows if not r.source.startswith("catalog")]
-        chosen = pareto_table(searched)
-        chosen += [r for r in sorted(searched, key=lambda r: r.val_rmse) if r not in chosen]
+        # 2. refine the most promising candidates (the front, then the lowest validation error)
+        # (catalogue laws too: pruning a hook the data do not show gives the reduced law)
+        chosen = pareto_table(rows)
+        chosen += [r for r in sorted(rows, key=lambda r: r.val_rmse) if r not in chosen]
         chosen = chosen[: self.max_refine]
         for i, r in enumerate(chosen):
             report("refine", i, len(chosen), r.source)
@@ -284,10 +292,15 @@ class Discovery:
             return float(np.sqrt(np.mean(r * r))) if np.all(np.isfinite(r)) else math.inf
 
         tr = rmse(train)
+        with np.errstate(all="ignore"):
+            r2 = (np.log(fit.predict(val)) - np.log(val.y)) ** 2
+        va = float(np.sqrt(np.mean(r2))) if np.all(np.isfinite(r2)) else math.inf
+        # delta method: se(sqrt(m)) = se(m) / (2 sqrt(m)), with se(m) = std(r^2) / sqrt(n)
+        va_se = float(np.std(r2, ddof=1) / np.sqrt(len(r2)) / (2 * va)) if np.isfinite(va) and va > 0 else math.inf
         m = metrics(test.y, fit.predict(test), train_y=train.y, train_pred=fit.predict(train), n_params=fit.n_params)
         n = len(train)
         bic = n * math.log(max(tr * tr, 1e-300)) + fit.n_params * math.log(n)
-        return Scored(law, fit, complexity(law.expr), tr, rmse(val), m, bic, source)
+        return Scored(law, fit, complexity(law.expr), tr, va, va_se, m, bic, source)
 
     def _equations_frame(self, front: list[Scored], table: RunTable) -> pd.DataFrame:
         rows, prev = [], None
@@ -295,7 +308,7 @@ class Discovery:
             score = 0.0 if prev is None else -(math.log(r.val_rmse) - math.log(prev.val_rmse)) / max(
                 r.complexity - prev.complexity, 1)
             expr = r.fit.substituted()
-            rows.append({"complexity": r.complexity, "loss": r.val_rmse, "score": score,
+            rows.append({"complexity": r.complexity, "loss": r.val_rmse, "loss_se": r.val_rmse_se, "score": score,
                          "equation": sp.sstr(_in_columns(expr, table), full_prec=False),
                          "sympy_format": expr, "lambda_format": _lambda(r.law, r.fit.values),
                          "n_params": r.fit.n_params, "bic": r.bic, "train_rmse_log": r.train_rmse,

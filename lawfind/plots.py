@@ -1,0 +1,73 @@
+"""Plots of a discovery or a fit. Each function takes a path (or None) and returns the Figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: lawfind never opens a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+__all__ = ["predicted_vs_observed", "residuals", "loss_vs_complexity"]
+
+
+def _save(fig: Figure, path: str | Path | None) -> Figure:
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return fig
+
+
+def predicted_vs_observed(observed: np.ndarray, predicted: np.ndarray, split: np.ndarray | None = None,
+                          path: str | Path | None = None, title: str = "") -> Figure:
+    """Predicted against observed loss; ``split`` labels each run (train / validation / test)."""
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    labels = np.asarray(split) if split is not None else np.array(["runs"] * len(observed))
+    for lab, marker in zip(dict.fromkeys(labels), "o^s"):
+        m = labels == lab
+        ax.scatter(observed[m], predicted[m], s=12, marker=marker, alpha=0.7, label=f"{lab} ({m.sum()})")
+    lo, hi = float(min(observed.min(), predicted.min())), float(max(observed.max(), predicted.max()))
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    ax.set(xlabel="observed loss", ylabel="predicted loss", title=title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def residuals(features: dict[str, np.ndarray], observed: np.ndarray, predicted: np.ndarray,
+              split: np.ndarray | None = None, path: str | Path | None = None) -> Figure:
+    """Log residuals against each feature (log axis for positive features)."""
+    names = list(features)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), squeeze=False, sharey=True)
+    res = np.log(predicted) - np.log(observed)
+    labels = np.asarray(split) if split is not None else np.array(["runs"] * len(observed))
+    for ax, name in zip(axes[0], names):
+        x = features[name]
+        for lab in dict.fromkeys(labels):
+            m = labels == lab
+            ax.scatter(x[m], res[m], s=8, alpha=0.6, label=lab)
+        if np.all(x > 0) and x.max() / x.min() > 20:
+            ax.set_xscale("log")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xlabel(name)
+    axes[0][0].set_ylabel("log(predicted / observed)")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def loss_vs_complexity(complexity: Sequence[int], loss: Sequence[float], chosen: int | None = None,
+                       path: str | Path | None = None) -> Figure:
+    """The Pareto front: validation loss against complexity, the chosen equation marked."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    ax.plot(complexity, loss, "o-", ms=4)
+    if chosen is not None:
+        ax.plot([complexity[chosen]], [loss[chosen]], "r*", ms=14, label="chosen")
+        ax.legend()
+    ax.set(xlabel="complexity (nodes)", ylabel="validation RMSE of log loss", yscale="log")
+    return _save(fig, path)
