@@ -111,7 +111,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if not fit.per_group:
         console.print(latex_fit(fit))
     if args.out:
-        path = save_fit(args.out, fit)
+        path = save_fit(args.out, fit, ranges=table.ranges())
         console.print(f"wrote {path}")
     return 0
 
@@ -147,9 +147,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     law, values, record = load_fit(args.fit)
     text = latex(law.substitute(values), args.precision)
     lines = [r"\begin{equation}", text, r"\end{equation}"]
-    if record.get("optima"):
-        for item in record["optima"]:
+    for item in record.get("optima") or []:
+        if item.get("latex"):
             lines += [r"\begin{equation}", item["latex"], r"\end{equation}"]
+        else:
+            lines.append(f"% {item['description']}")
+    for line in (record.get("allocation") or {}).get("latex", []):
+        lines += [r"\begin{equation}", line, r"\end{equation}"]
     out = "\n".join(lines)
     if args.out:
         Path(args.out).write_text(out + "\n")
@@ -205,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import cli_discover  # noqa: PLC0415
     cli_discover.register(sub, _add_data_args, _add_fit_args)
+    from . import cli_optimize  # noqa: PLC0415
+    cli_optimize.register(sub)
 
     return parser
 

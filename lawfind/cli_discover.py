@@ -93,7 +93,7 @@ def write_outputs(disc: Discovery, out: Path) -> list[Path]:
     eq = disc.equations_.drop(columns=["lambda_format"]).copy()
     eq["sympy_format"] = [sp.sstr(e) for e in eq["sympy_format"]]
     eq.to_csv(out / "equations.csv", index=False)
-    record = fit_to_dict(disc.best_, disc.best_metrics_)
+    record = fit_to_dict(disc.best_, disc.best_metrics_, ranges=disc.table_.ranges())
     record["expression"] = sp.sstr(disc.sympy(), full_prec=True)
     record["columns"] = dict(disc.table_.columns or {})
     record["selection"] = {"model_selection": disc.model_selection, "splits": disc.splits_.description,

@@ -76,6 +76,10 @@ class RunTable:
                         else self.frame.loc[np.asarray(mask)].reset_index(drop=True),
                         self.features, self.target, self.group, self.columns, self.source)
 
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """Each feature's (min, max) in the runs."""
+        return {f: (float(self.frame[f].min()), float(self.frame[f].max())) for f in self.features}
+
     def constant_features(self) -> list[str]:
         """Features that take one value only (terms in them cannot be identified)."""
         return [f for f in self.features if self.frame[f].nunique() <= 1]

@@ -28,6 +28,8 @@ class _Printer(LatexPrinter):
     """sympy's LaTeX printer with a chosen number of significant digits for floats."""
 
     def __init__(self, precision: int = 3, **settings) -> None:
+        # explicit products ("2 \cdot N") keep the output parseable by sympy's LaTeX parser
+        settings.setdefault("mul_symbol", "dot")
         super().__init__(settings)
         self._precision = precision
 
@@ -84,8 +86,10 @@ def _escape(text: str) -> str:
     return text
 
 
-def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int = 4) -> dict:
-    """JSON-ready record of a fitted law: expression, parameters with intervals, metrics, data hash."""
+def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int = 4,
+                ranges: Mapping[str, tuple[float, float]] | None = None) -> dict:
+    """JSON-ready record of a fitted law: expression, parameters with intervals, metrics, the data's
+    ranges and hash, and the bootstrap replicates (so that optima get intervals from the file alone)."""
     levels = fit.groups if fit.per_group else (None,)
     params = {}
     for name, value in fit.values.items():
@@ -113,14 +117,18 @@ def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int =
         "citation": fit.law.citation,
         "certainty": fit.law.certainty,
         "data_hash": fit.data_hash,
+        "ranges": {k: [float(a), float(b)] for k, (a, b) in (ranges or {}).items()},
+        "bootstrap_samples": None if fit.bootstrap is None else
+        {"names": list(fit.values), "values": fit.bootstrap.tolist()},
     }
 
 
-def save_fit(path: str | Path, fit: FitResult, metrics: Metrics | None = None, extra: Mapping | None = None) -> Path:
+def save_fit(path: str | Path, fit: FitResult, metrics: Metrics | None = None, extra: Mapping | None = None,
+             ranges: Mapping[str, tuple[float, float]] | None = None) -> Path:
     """Write :func:`fit_to_dict` (plus ``extra`` keys) as JSON."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = fit_to_dict(fit, metrics)
+    record = fit_to_dict(fit, metrics, ranges=ranges)
     record.update(extra or {})
     path.write_text(json.dumps(record, indent=2, default=float))
     return path
@@ -143,7 +151,8 @@ def load_fit(path: str | Path) -> tuple[Law, dict[str, float], dict]:
             raise DataError(f"'{path}' lacks '{key}': is it a best.json or a fit written by lawfind?")
     if record.get("fit", {}).get("per_group"):
         raise FormulaError(f"'{path}' holds per-group parameters: optimise one group's law with --law")
-    law = parse_law(record["formula"], record["variables"], name=record.get("law", "law"))
+    law = parse_law(record["formula"], record["variables"], name=record.get("law", "law"),
+                    allow_constant=not record["parameters"])
     specs = [Param(s["name"], tuple(s["init"]), tuple(s["bounds"]), s["log_scale"])
              for s in record.get("param_specs", [])]
     law = law.with_params(specs)

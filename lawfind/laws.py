@@ -212,6 +212,7 @@ def parse_law(
     name: str = "custom",
     init: Mapping[str, tuple[float, float]] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+    allow_constant: bool = False,
 ) -> Law:
     """Parse a law from a formula string.
 
@@ -227,6 +228,8 @@ def parse_law(
         Name of the resulting law.
     init, bounds:
         Initial ranges and bounds by parameter name, overriding the defaults.
+    allow_constant:
+        Accept a formula without parameters (a law typed with its numbers).
 
     Raises
     ------
@@ -259,7 +262,7 @@ def parse_law(
         raise FormulaError(f"the formula '{text}' uses none of the variables {', '.join(variables)}: "
                            "name at least one data column")
     pnames = [n for n in names if n not in variables]
-    if not pnames:
+    if not pnames and not allow_constant:
         raise FormulaError(f"the formula '{text}' has no parameter to fit: use names like A, alpha for constants")
     init, bounds = dict(init or {}), dict(bounds or {})
     unknown = (set(init) | set(bounds)) - set(pnames)

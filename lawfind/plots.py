@@ -71,3 +71,35 @@ def loss_vs_complexity(complexity: Sequence[int], loss: Sequence[float], chosen:
         ax.legend()
     ax.set(xlabel="complexity (nodes)", ylabel="validation RMSE of log loss", yscale="log")
     return _save(fig, path)
+
+
+def partial_dependence(curves: dict[str, tuple[np.ndarray, np.ndarray]], optima: dict[str, float] | None = None,
+                       path: str | Path | None = None) -> Figure:
+    """Loss along each variable (others held), one panel each, with the optimum marked."""
+    names = list(curves)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), squeeze=False, sharey=True)
+    for ax, name in zip(axes[0], names):
+        x, y = curves[name]
+        ax.plot(x, y)
+        if name != "S" and np.all(x > 0) and x.max() / x.min() > 20:
+            ax.set_xscale("log")
+        if optima and name in optima and np.isfinite(optima[name]):
+            ax.axvline(optima[name], color="r", ls="--", lw=1, label=f"{name}* = {optima[name]:.3g}")
+            ax.legend(fontsize=7)
+        ax.set_xlabel(name)
+    axes[0][0].set_ylabel("predicted loss")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def iso_loss(x: np.ndarray, y: np.ndarray, z: np.ndarray, names: tuple[str, str],
+             path: str | Path | None = None) -> Figure:
+    """Iso-loss contours over a pair of variables (``z`` on the ``x`` by ``y`` grid)."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.8))
+    cs = ax.contour(x, y, z, levels=14, cmap="viridis")
+    ax.clabel(cs, fontsize=6, fmt="%.3f")
+    for axis, name, vals in ((ax.set_xscale, names[0], x), (ax.set_yscale, names[1], y)):
+        if name != "S" and np.all(vals > 0) and vals.max() / vals.min() > 20:
+            axis("log")
+    ax.set(xlabel=names[0], ylabel=names[1], title="iso-loss contours")
+    return _save(fig, path)

@@ -16,8 +16,8 @@ from lawfind.fit import fit_law
 def test_latex_precision_from_the_printer():
     x = sp.Symbol("N", positive=True)
     assert latex(sp.Float(406.4123) / x ** sp.Float(0.33987), precision=3) == r"L = \frac{406}{N^{0.340}}"
-    assert latex(sp.Float(0.000123456) * x, precision=3) == r"L = 1.23 \cdot 10^{-4} N"
-    assert latex(sp.Float(2085.4e6) * x, precision=2) == r"L = 2.1 \cdot 10^{9} N"
+    assert latex(sp.Float(0.000123456) * x, precision=3) == r"L = 1.23 \cdot 10^{-4} \cdot N"
+    assert latex(sp.Float(2085.4e6) * x, precision=2) == r"L = 2.1 \cdot 10^{9} \cdot N"
     assert "N_{a}" in latex(catalog.get("ludziejewski2025"))
 
 
