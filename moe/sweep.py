@@ -111,18 +111,14 @@ def expand(spec: dict) -> list[RunSpec]:
     if rnd:
         rng = np.random.default_rng(int(rnd.get("seed", 0)))
         for _ in range(int(rnd.get("n", 0))):
-            t = dict(point)
-            for k in ("N", "D"):
-                if k in rnd:
-                    t[k] = float(np.exp(rng.uniform(*np.log(rnd[k]))))
-            ratio = float(np.exp(rng.uniform(*np.log(rnd["ratio"])))) if "ratio" in rnd else point["Na"] / point["N"]
-            t["Na"] = t["N"] * ratio
-            if "G" in rnd:
-                t["G"] = float(rng.integers(rnd["G"][0], rnd["G"][1] + 1))
-            if "S" in rnd:
-                t["S"] = float(rng.uniform(*rnd["S"]))
-            runs.append(_run(base, t, seed0, corpus, "random"))
+            for _attempt in range(20):  # redraw points whose Na is below what the width and depth allow
+                try:
+                    runs.append(_run(base, _draw(rng, rnd, point), seed0, corpus, "random"))
+                    break
+                except ValueError:
+                    continue
     for s in spec.get("seeds", {}).get("values", []):
+
         runs.append(_run(base, point, int(s), corpus, "seed"))
     seen, out = set(), []
     for r in runs:
@@ -130,6 +126,21 @@ def expand(spec: dict) -> list[RunSpec]:
             seen.add(r.key)
             out.append(r)
     return out
+
+
+def _draw(rng: np.random.Generator, rnd: dict, point: dict) -> dict:
+    """A random point of the box: log-uniform N, ratio and D; integer G; uniform S."""
+    t = dict(point)
+    for k in ("N", "D"):
+        if k in rnd:
+            t[k] = float(np.exp(rng.uniform(*np.log(rnd[k]))))
+    ratio = float(np.exp(rng.uniform(*np.log(rnd["ratio"])))) if "ratio" in rnd else point["Na"] / point["N"]
+    t["Na"] = t["N"] * ratio
+    if "G" in rnd:
+        t["G"] = float(rng.integers(rnd["G"][0], rnd["G"][1] + 1))
+    if "S" in rnd:
+        t["S"] = float(rng.uniform(*rnd["S"]))
+    return t
 
 
 def journal_path(out: Path) -> Path:

@@ -79,3 +79,17 @@ def test_bad_spec_is_a_one_line_error(tmp_path, capsys):
     (tmp_path / "bad.toml").write_text("[base]\nN = 1e6\n")
     assert main(["sweep", str(tmp_path / "bad.toml"), "-o", str(tmp_path / "x.parquet")]) == 2
     assert "lacks ['Na', 'G', 'S', 'D']" in capsys.readouterr().err
+
+
+def test_default_corpus_is_real_text_from_a_package():
+    from moe.data import default_corpus_dir, load_corpus
+
+    try:
+        default_corpus_dir()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    corpus = load_corpus()
+    assert corpus.vocab_size == 256 and len(corpus.train) > 5_000_000
+    assert b"Romeo" in corpus.train[:].astype("uint8").tobytes()
+    again = load_corpus()
+    assert (again.val == corpus.val).all()  # the validation set is fixed
