@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from lawfind.data import load_runs
-from lawfind.discovery import Discovery, three_way
+from lawfind.discovery import Discovery
 from lawfind.planted import PLANTED, PlantedLaw, sample
 from lawfind.search.base import transformed_matrix, transformed_symbols
 from lawfind.search.operon import parse_operon

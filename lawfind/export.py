@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -185,15 +185,3 @@ def torch_callable(law: Law, values: Mapping[str, float]) -> Callable[..., objec
         return f(*(torch.as_tensor(columns[v], dtype=torch.float64) for v in law.variables))
 
     return g
-
-
-def records_table(records: Sequence[Mapping[str, object]]) -> str:
-    """Plain-text rendering of records (used where rich is not wanted)."""
-    if not records:
-        return "(none)"
-    keys = list(records[0])
-    rows = [[str(r[k]) for k in keys] for r in records]
-    widths = [max(len(k), *(len(r[i]) for r in rows)) for i, k in enumerate(keys)]
-    out = ["  ".join(k.ljust(w) for k, w in zip(keys, widths))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(out)

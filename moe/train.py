@@ -13,7 +13,6 @@ import math
 import time
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 
 from .data import Batches, Corpus, validation_batches
@@ -152,6 +151,3 @@ def loss_curve(row: dict) -> list[dict]:
     """The loss curve of a row."""
     return json.loads(row["curve"])
 
-
-def noise_std(values) -> float:
-    return float(np.std(values, ddof=1))

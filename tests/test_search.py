@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 import sympy as sp
@@ -11,7 +10,6 @@ from lawfind.data import load_runs
 from lawfind.discovery import select_model
 from lawfind.errors import OptionError
 from lawfind.forms import complexity, parametrise, refine, structure_key, tidy
-from lawfind.laws import parse_law
 from lawfind.search import OperonEngine, PySREngine, julia_status, make_engine
 from lawfind.search.pysr import EngineUnavailable, parse_template_equation, template_parts
 from lawfind.search.operon import parse_operon

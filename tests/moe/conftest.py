@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import inspect
-import json
 import os
-import re
 
 import pytest
 
@@ -27,7 +25,7 @@ def tiny_spec(path, corpus, **base) -> str:
     b = dict(N=2e5, Na=8e4, G=2, S=0.0, D=1.2e4, d_model=32, n_layers=1, n_heads=2, seq_len=32, batch_size=8,
              lr=3e-3, eval_tokens=2048)
     b.update(base)
-    lines = [f'name = "t"', f'corpus = "{corpus}"', "[base]"] + [f"{k} = {v}" for k, v in b.items()]
+    lines = ['name = "t"', f'corpus = "{corpus}"', "[base]"] + [f"{k} = {v}" for k, v in b.items()]
     lines += ["[[family]]", 'vary = "G"', "values = [1, 4]", "[seeds]", "values = [1]"]
     path.write_text("\n".join(lines) + "\n")
     return str(path)
