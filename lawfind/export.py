@@ -44,6 +44,12 @@ class _Printer(LatexPrinter):
             return f"{x:.{digits}f}"
         return rf"{mant} \cdot 10^{{{e}}}"
 
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        # "\log{(G)}^{2}" reads as log(G^2) or log(G)^2: parenthesise powers of functions
+        if isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1:
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
+
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         return _NAMES.get(expr.name, super()._print_Symbol(expr))
 

@@ -132,7 +132,7 @@ class Optimum:
         from .export import latex
         if self.kind == "none":
             return None
-        lhs = rf"{latex(symbol(self.variable), precision, lhs=None)}^{{*}}"
+        lhs = rf"{{{latex(symbol(self.variable), precision, lhs=None)}}}^{{*}}"
         if self.closed_form is None:
             return rf"{lhs} \approx {latex(sp.Float(self.value), precision, lhs=None)}"
         return rf"{lhs} = {latex(self.closed_form, precision, lhs=None)}"
@@ -346,7 +346,7 @@ class Allocation:
 
     def latex(self, precision: int = 3) -> list[str]:
         from .export import latex
-        return [rf"{latex(symbol(v), precision, lhs=None)}_{{\mathrm{{opt}}}} = {latex(e, precision, lhs=None)}"
+        return [rf"{{{latex(symbol(v), precision, lhs=None)}}}_{{\mathrm{{opt}}}} = {latex(e, precision, lhs=None)}"
                 for v, e in self.closed_forms.items()]
 
 

@@ -141,11 +141,13 @@ def test_clark_optimum_in_experts(clark_path):
 
 def _derived_latex() -> list[str]:
     alloc = compute_optimal(catalog.get("chinchilla2022"), dict(catalog.get("chinchilla2022").reference), budget=1e23)
+    moe5 = catalog.get("lawfind_moe5")
+    moe_alloc = compute_optimal(moe5, cost="6*Na*D", allocate=("Na", "D"))  # symbols with subscripts: N_a
     law = parse_law(HOOK)
     opts = [stationary_point(law, HOOK_VALUES, "G", ranges=RANGES),
             stationary_point(parse_law(HOOK.replace("g2*log(G)**2", "g2*log(G)**2 + k*log(G)*log(N)")),
                              {**HOOK_VALUES, "k": -0.01}, "G", ranges=RANGES, at={"N": 1e9})]
-    return alloc.latex() + [o.latex() for o in opts]
+    return alloc.latex() + moe_alloc.latex() + [o.latex() for o in opts]
 
 
 def test_derived_latex_parses_back():
@@ -179,6 +181,6 @@ def test_optimize_command(tmp_path, capsys):
     assert record["optima"][0]["value"] == pytest.approx(np.exp(2.0))
     assert (tmp_path / "plots" / "partial_dependence.png").exists()
     assert main(["export", str(out)]) == 0
-    assert "G^{*} = 7.39" in capsys.readouterr().out
+    assert "{G}^{*} = 7.39" in capsys.readouterr().out
     assert main(["optimize", "--law", "1.7 + 400*N**-0.34 + x", "--wrt", "N"]) == 2
     assert "unknown names ['x']" in capsys.readouterr().err

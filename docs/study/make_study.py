@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import sympy as sp  # noqa: E402
@@ -45,6 +46,7 @@ def data_plots(frame: pd.DataFrame) -> None:
         ax.scatter(xo, other["loss"], c="0.7", s=6, label="random fill")
         if key in ("N", "D", "G"):
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel(xl)
     axes[0].set_ylabel("validation loss (nats/byte)")
     axes[0].legend(fontsize=7)
@@ -124,8 +126,11 @@ def main() -> None:
 
     r_star = {}
     for n in (3e5, 1e6, 3e6):
-        draws = [na_opt(t, n) / n for t in reps]
-        r_star[f"{n:g}"] = {"r_star": na_opt(fit.values, n) / n, "interval95": list(np.percentile(draws, [2.5, 97.5]))}
+        with np.errstate(all="ignore"):
+            draws = np.array([na_opt(t, n) / n for t in reps])
+        ok = np.isfinite(draws)  # a replicate with alpha + beta <= rho has no finite optimum
+        r_star[f"{n:g}"] = {"r_star": na_opt(fit.values, n) / n, "finite_replicates": int(ok.sum()),
+                            "interval95": list(np.percentile(draws[ok], [2.5, 97.5])) if ok.sum() >= 10 else None}
     out["r_star_by_N"] = {"budget": C, "closed_form": sp.sstr(na_form), "latex": alloc.latex(), "values": r_star}
     (HERE / "results.json").write_text(json.dumps(out, indent=2, default=float))
     print(json.dumps(out, indent=2, default=float))
