@@ -164,9 +164,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 EXAMPLES = {
-    "fit": "example:\n  lawfind fit runs/planted.parquet --law chinchilla2022 --bootstrap 200\n"
+    "discover": "example:\n  lawfind discover runs/moe_study.parquet --out out/discover",
+    "optimize": "example:\n  lawfind optimize out/discover/best.json --wrt G S --effects",
+    "fit": "example:\n  lawfind fit runs/planted_moe5.parquet --law lawfind_moe5 --bootstrap 200\n"
            "  lawfind fit runs.csv --law \"E0 + A/N**alpha + B/D**beta\" --init A=1:1000 --out fit.json",
-    "compare": "example:\n  lawfind compare runs/planted.parquet --laws all --holdout \"N>=3e8\" --latex compare.tex",
+    "compare": "example:\n  lawfind compare runs/moe_study.parquet --laws all --holdout \"N>=2e6\" --latex compare.tex",
     "export": "example:\n  lawfind export out/best.json --precision 3 --out best.tex",
 }
 

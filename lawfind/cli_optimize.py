@@ -139,7 +139,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         console.print(opt.describe(), markup=False)
         if opt.latex():
             console.print("  " + opt.latex(), markup=False)
-        for note in opt.notes[1 if opt.kind == "none" else 0:]:
+        for note in () if opt.kind == "none" else opt.notes:  # a "none" result's notes are in its description
             console.print(f"  note: {note}", markup=False)
     moe = "Na" in law.variables
     cost = args.cost or ("6*Na*D" if moe else "6*N*D")

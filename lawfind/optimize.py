@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -60,7 +61,7 @@ def reparametrise(expr: sp.Expr, spec: str | None) -> tuple[sp.Expr, dict[str, s
     name, sep, rhs = spec.partition("=")
     if not sep or not name.strip():
         raise OptionError(f"cannot read the reparametrisation '{spec}': write VARIABLE=EXPRESSION, e.g. 'Na=r*N'")
-    idents = {t: symbol(t) for t in __import__("re").findall(r"[A-Za-z_]\w*", rhs)}
+    idents = {t: symbol(t) for t in re.findall(r"[A-Za-z_]\w*", rhs)}
     try:
         new = sp.sympify(rhs, locals=idents)
     except (sp.SympifyError, SyntaxError, TypeError) as exc:
@@ -351,7 +352,6 @@ class Allocation:
 
 
 def _parse_cost(cost: str) -> sp.Expr:
-    import re
     idents = {t: symbol(t) for t in re.findall(r"[A-Za-z_]\w*", cost)}
     try:
         return sp.sympify(cost, locals=idents)
