@@ -85,7 +85,7 @@ def typed_law(text: str) -> tuple[Law, dict[str, float]]:
         expr = sp.sympify(text.replace("^", "**"), locals={**{v: symbol(v) for v in known}, "ln": sp.log,
                                                           "log10": lambda x: sp.log(x, 10)})
     except (sp.SympifyError, SyntaxError, TypeError) as exc:
-        raise FormulaError(f"cannot parse the law '{text}': {exc}") from None
+        raise FormulaError(f"cannot parse the law '{text}': {str(exc).strip().splitlines()[-1]}") from None
     variables = tuple(sorted(s.name for s in expr.free_symbols))
     if not variables:
         raise FormulaError(f"the law '{text}' names no variable")

@@ -65,7 +65,7 @@ def reparametrise(expr: sp.Expr, spec: str | None) -> tuple[sp.Expr, dict[str, s
     try:
         new = sp.sympify(rhs, locals=idents)
     except (sp.SympifyError, SyntaxError, TypeError) as exc:
-        raise OptionError(f"cannot parse '{rhs}' in the reparametrisation: {exc}") from None
+        raise OptionError(f"cannot parse '{rhs}' in the reparametrisation: {str(exc).strip().splitlines()[-1]}") from None
     old = next((s for s in expr.free_symbols if s.name == name.strip()), None)
     if old is None:
         raise OptionError(f"the law has no variable '{name.strip()}' to reparametrise")
@@ -356,7 +356,7 @@ def _parse_cost(cost: str) -> sp.Expr:
     try:
         return sp.sympify(cost, locals=idents)
     except (sp.SympifyError, SyntaxError, TypeError) as exc:
-        raise FormulaError(f"cannot parse the cost '{cost}': {exc}; write e.g. '6*Na*D'") from None
+        raise FormulaError(f"cannot parse the cost '{cost}': {str(exc).strip().splitlines()[-1]}; write e.g. '6*Na*D'") from None
 
 
 def compute_optimal(
