@@ -30,11 +30,12 @@ _TOP = re.compile(r"^\s*top\s*:\s*([A-Za-z_][A-Za-z_0-9]*)\s*:\s*([0-9.]+)\s*$")
 
 @dataclass(frozen=True)
 class Split:
-    """Train and test rows of a table, as boolean masks."""
+    """Train and test rows of a table, as boolean masks, and the column that split them."""
 
     train: np.ndarray
     test: np.ndarray
     description: str
+    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def holdout_split(table: RunTable, expr: str) -> Split:
     if test.all() or not test.any():
         raise OptionError(f"the holdout '{expr}' leaves {'no' if not test.any() else 'every'} run for testing: "
                           f"choose a threshold inside the data's range")
-    return Split(~test, test, desc)
+    return Split(~test, test, desc, col)
 
 
 def _values(table: RunTable, col: str) -> np.ndarray:

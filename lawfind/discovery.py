@@ -104,9 +104,7 @@ def three_way(table: RunTable, holdout: str | None, validation: float) -> Splits
     same column."""
     col = "N" if "N" in table.features else table.features[0]
     outer: Split = holdout_split(table, holdout or f"top:{col}:0.15")
-    col = (holdout or f"top:{col}").replace("top:", "").split(":")[0].strip()
-    for op in (">=", "<=", "==", "!=", ">", "<"):
-        col = col.split(op)[0].strip()
+    col = outer.column
     if not 0 < validation < 1:
         raise OptionError(f"the validation fraction must lie in (0, 1), got {validation}")
     values = table.frame[col].to_numpy(dtype=float)
