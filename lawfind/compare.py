@@ -106,6 +106,16 @@ def kfold_splits(table: RunTable, k: int = 5, seed: int = 0) -> list[Split]:
     return out
 
 
+def log_fit_stats(y: np.ndarray, pred: np.ndarray, n_params: int) -> tuple[float, float, float]:
+    """RMSE of log residuals, and AIC and BIC from their Gaussian likelihood, for ``n_params`` constants."""
+    with np.errstate(all="ignore"):
+        r = np.log(np.asarray(pred, float)) - np.log(np.asarray(y, float))
+    n = len(r)
+    rss = float(np.sum(r * r))
+    ll_term = n * np.log(max(rss, 1e-300) / n)
+    return float(np.sqrt(rss / n)), float(ll_term + 2 * n_params), float(ll_term + n_params * np.log(n))
+
+
 def metrics(y: np.ndarray, pred: np.ndarray, *, train_y: np.ndarray, train_pred: np.ndarray,
             n_params: int) -> Metrics:
     """SLDBench metrics on the test runs plus information criteria of the training fit."""
@@ -114,14 +124,10 @@ def metrics(y: np.ndarray, pred: np.ndarray, *, train_y: np.ndarray, train_pred:
         err = pred - y
         nmse = float(np.mean(err ** 2) / np.var(y)) if np.var(y) > 0 else float("nan")
         nmae = float(np.mean(np.abs(err)) / np.mean(np.abs(y - y.mean()))) if np.var(y) > 0 else float("nan")
-        rmse_log = float(np.sqrt(np.mean((np.log(pred) - np.log(y)) ** 2)))
-        tr = np.log(train_pred) - np.log(train_y)
-    n = len(train_y)
-    rss = float(np.sum(tr ** 2))
-    ll_term = n * np.log(max(rss, 1e-300) / n)
-    return Metrics(r2=1 - nmse, nmse=nmse, nmae=nmae, rmse_log=rmse_log,
-                   train_rmse_log=float(np.sqrt(rss / n)), aic=float(ll_term + 2 * n_params),
-                   bic=float(ll_term + n_params * np.log(n)), n_params=n_params, n_train=n, n_test=len(y))
+    rmse_log = log_fit_stats(y, pred, 0)[0]
+    train_rmse, aic, bic = log_fit_stats(train_y, train_pred, n_params)
+    return Metrics(r2=1 - nmse, nmse=nmse, nmae=nmae, rmse_log=rmse_log, train_rmse_log=train_rmse, aic=aic,
+                   bic=bic, n_params=n_params, n_train=len(train_y), n_test=len(y))
 
 
 @dataclass(frozen=True)

@@ -284,21 +284,13 @@ class Discovery:
 
     @staticmethod
     def _scored(law: Law, fit: FitResult, train: RunTable, val: RunTable, test: RunTable, source: str) -> Scored:
-        def rmse(t: RunTable) -> float:
-            with np.errstate(all="ignore"):
-                r = np.log(fit.predict(t)) - np.log(t.y)
-            return float(np.sqrt(np.mean(r * r))) if np.all(np.isfinite(r)) else math.inf
-
-        tr = rmse(train)
         with np.errstate(all="ignore"):
             r2 = (np.log(fit.predict(val)) - np.log(val.y)) ** 2
         va = float(np.sqrt(np.mean(r2))) if np.all(np.isfinite(r2)) else math.inf
         # delta method: se(sqrt(m)) = se(m) / (2 sqrt(m)), with se(m) = std(r^2) / sqrt(n)
         va_se = float(np.std(r2, ddof=1) / np.sqrt(len(r2)) / (2 * va)) if np.isfinite(va) and va > 0 else math.inf
         m = metrics(test.y, fit.predict(test), train_y=train.y, train_pred=fit.predict(train), n_params=fit.n_params)
-        n = len(train)
-        bic = n * math.log(max(tr * tr, 1e-300)) + fit.n_params * math.log(n)
-        return Scored(law, fit, complexity(law.expr), tr, va, va_se, m, bic, source)
+        return Scored(law, fit, complexity(law.expr), m.train_rmse_log, va, va_se, m, m.bic, source)
 
     def _equations_frame(self, front: list[Scored], table: RunTable) -> pd.DataFrame:
         rows, prev = [], None

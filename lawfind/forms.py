@@ -18,9 +18,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 
+from .compare import log_fit_stats
 from .data import RunTable
 from .errors import FitError
 from .fit import FitResult, fit_law
@@ -103,9 +103,7 @@ def _fit(law: Law, table: RunTable, start: dict[str, float], n_starts: int, seed
 
 
 def _rss_bic(fit: FitResult, table: RunTable) -> float:
-    r = np.log(fit.predict(table)) - np.log(table.y)
-    n = len(r)
-    return n * math.log(max(float(np.sum(r * r)) / n, 1e-300)) + fit.n_params * math.log(n)
+    return log_fit_stats(table.y, fit.predict(table), fit.n_params)[2]
 
 
 _SIMPLE = (1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, -3.0)
