@@ -12,10 +12,10 @@ import pandas as pd
 import sympy as sp
 
 from .data import RunTable
-from .effects import effects, interactions
+from .effects import effects, interactions, numeric_expr
 from .errors import FormulaError, OptionError
 from .export import latex, load_fit
-from .laws import Law
+from .laws import Law, parse_ranges
 from .optimize import cheapest_config, compute_optimal, efficiency_leverage, stationary_point
 from .symbols import symbol
 
@@ -60,17 +60,6 @@ def _floats(text: str | None, what: str) -> dict[str, float]:
         return {k: float(v) for k, v in _pairs(text, what).items()}
     except ValueError as exc:
         raise OptionError(f"--{what} needs numbers: {exc}") from None
-
-
-def _ranges(text: str | None) -> dict[str, tuple[float, float]]:
-    out = {}
-    for k, v in _pairs(text, "ranges").items():
-        lo, sep, hi = v.partition(":")
-        try:
-            out[k] = (float(lo), float(hi))
-        except ValueError:
-            raise OptionError(f"cannot read the range '{k}={v}': write NAME=LOW:HIGH") from None
-    return out
 
 
 def typed_law(text: str) -> tuple[Law, dict[str, float]]:
@@ -125,7 +114,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         raise OptionError("give a JSON file (best.json or fit.json) or --law \"EXPR\", not both or neither")
     law, values, record = _load_law(args.fit) if args.fit else (*typed_law(args.law), {})
     ranges = {k: tuple(v) for k, v in (record.get("ranges") or {}).items()}
-    ranges.update(_ranges(args.ranges))
+    ranges.update(parse_ranges(args.ranges))
     at = _floats(args.at, "at")
     reps = _replicates(record, law)
     results: dict = {"optima": []}
@@ -204,7 +193,7 @@ def _json_default(o):
 def _plots(law: Law, values, table: RunTable, optima: list[dict], out: Path) -> None:
     from . import plots
 
-    expr = law.substitute(values).xreplace({s: symbol(s.name) for s in law.expr.free_symbols})
+    expr = numeric_expr(law, values)
     f = sp.lambdify([symbol(v) for v in law.variables], expr, "numpy")
     med = {v: float(np.median(table.frame[v])) for v in law.variables}
     curves = {}

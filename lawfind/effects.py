@@ -49,14 +49,15 @@ def _scaled(var: str) -> bool:
     return var != "S"  # log axis for every positive variable
 
 
-def _expr(law: Law, values: Mapping[str, float]) -> sp.Expr:
+def numeric_expr(law: Law, values: Mapping[str, float]) -> sp.Expr:
+    """The law with its values substituted, its variables as the project's symbols."""
     e = law.substitute(values)
     return e.xreplace({s: symbol(s.name) for s in e.free_symbols})
 
 
 def effects(law: Law, values: Mapping[str, float], table: RunTable, n: int = 400) -> list[Effect]:
     """The shape of each variable's effect over its data range, others at their medians."""
-    expr = _expr(law, values)
+    expr = numeric_expr(law, values)
     med = {v: float(np.median(table.frame[v])) for v in law.variables}
     out = []
     for v in law.variables:
@@ -87,7 +88,7 @@ def effects(law: Law, values: Mapping[str, float], table: RunTable, n: int = 400
 
 def interactions(law: Law, values: Mapping[str, float], table: RunTable) -> list[Interaction]:
     """Mixed partials of every pair of the law's variables, over the data's runs."""
-    expr = _expr(law, values)
+    expr = numeric_expr(law, values)
     size = {e.variable: e.size for e in effects(law, values, table)}
     X = table.X(law.variables)
     out = []
