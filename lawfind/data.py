@@ -72,9 +72,10 @@ class RunTable:
 
     def subset(self, mask: np.ndarray) -> RunTable:
         """The runs where ``mask`` is true (a boolean or an index array)."""
-        return RunTable(self.frame.iloc[np.asarray(mask)].reset_index(drop=True) if np.asarray(mask).dtype != bool
-                        else self.frame.loc[np.asarray(mask)].reset_index(drop=True),
-                        self.features, self.target, self.group, self.columns, self.source)
+        mask = np.asarray(mask)
+        rows = np.flatnonzero(mask) if mask.dtype == bool else mask
+        return RunTable(self.frame.iloc[rows].reset_index(drop=True), self.features, self.target, self.group,
+                        self.columns, self.source)
 
     def ranges(self) -> dict[str, tuple[float, float]]:
         """Each feature's (min, max) in the runs."""
