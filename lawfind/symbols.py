@@ -16,6 +16,8 @@ symbol   meaning
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sympy as sp
 
 D, N, Na, G, E, C = sp.symbols("D N Na G E C", positive=True)
@@ -46,6 +48,34 @@ POSITIVE = frozenset({"D", "N", "Na", "G", "E", "C"})
 CANONICAL: dict[str, sp.Symbol] = {s.name: s for s in (D, N, Na, G, S, E, C)}
 
 
+#: Variables bounded in [0, 1) and read on a linear scale; every other variable is positive and read
+#: on a log scale (engines see log(x), plots use log axes, grids are geometric).
+LINEAR = frozenset({"S"})
+
+#: The role of each canonical variable in a scaling law: ``size`` (the loss must not rise as the model
+#: grows), ``data`` (nor as the tokens grow), ``shape`` (hooks allowed), ``compute``.
+ROLES: dict[str, str] = {"N": "size", "Na": "size", "D": "data", "G": "shape", "S": "shape", "E": "shape",
+                         "C": "compute"}
+
+
 def symbol(name: str) -> sp.Symbol:
     """Return the project's symbol for a variable name (canonical ones carry assumptions)."""
     return CANONICAL.get(name, sp.Symbol(name, positive=True))
+
+
+def scale(name: str) -> str:
+    """``"linear"`` for a bounded ratio such as ``S``, ``"log"`` for every other variable."""
+    return "linear" if name in LINEAR else "log"
+
+
+def role(name: str) -> str:
+    """A variable's role: ``size``, ``data``, ``shape`` or ``compute``; other columns are ``shape``."""
+    return ROLES.get(name, "shape")
+
+
+def canonical(expr: sp.Expr, names: Iterable[str] | None = None) -> sp.Expr:
+    """``expr`` with its variables replaced by the project's symbols of the same name, so that their
+    assumptions hold (``N`` positive, ``S`` non-negative). ``names``: the variables (default: the
+    canonical ones, ``D, N, Na, G, S, E, C``); other symbols, the parameters, are left as they are."""
+    names = set(CANONICAL) if names is None else set(names)
+    return expr.xreplace({s: symbol(s.name) for s in expr.free_symbols if s.name in names})
