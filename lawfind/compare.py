@@ -1,9 +1,10 @@
 """Comparing laws on held-out runs: splits, metrics and a ranked table.
 
 Metrics follow SLDBench (Can language models discover scaling laws? 2025): on the test split,
-``NMSE = MSE / Var(y)``, ``NMAE = MAE / mean|y - mean(y)|`` and ``R2 = 1 - NMSE``. Beside them: the
-RMSE of log loss on the test split, and AIC and BIC of the training fit from the Gaussian likelihood
-of log residuals.
+``NMSE = MSE / Var(y)``, ``NMAE = MAE / mean|y - mean(y)|`` and ``R2 = 1 - NMSE``. R2 alone misleads
+when the test losses span little (a 3.6 % error can read R2 = -3), so beside it: the RMSE of log loss
+(about the relative error), the error relative to the spread of the test losses (RMSE / (max - min)),
+and AIC and BIC of the training fit from the Gaussian likelihood of log residuals.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Metrics:
     nmae: float
     rmse_log: float
     train_rmse_log: float
+    spread_ratio: float
     aic: float
     bic: float
     n_params: int
@@ -126,8 +128,11 @@ def metrics(y: np.ndarray, pred: np.ndarray, *, train_y: np.ndarray, train_pred:
         nmae = float(np.mean(np.abs(err)) / np.mean(np.abs(y - y.mean()))) if np.var(y) > 0 else float("nan")
     rmse_log = log_fit_stats(y, pred, 0)[0]
     train_rmse, aic, bic = log_fit_stats(train_y, train_pred, n_params)
-    return Metrics(r2=1 - nmse, nmse=nmse, nmae=nmae, rmse_log=rmse_log, train_rmse_log=train_rmse, aic=aic,
-                   bic=bic, n_params=n_params, n_train=len(train_y), n_test=len(y))
+    spread = float(np.ptp(y)) if len(y) else 0.0
+    with np.errstate(all="ignore"):
+        ratio = float(np.sqrt(np.mean(err ** 2)) / spread) if spread > 0 else float("nan")
+    return Metrics(r2=1 - nmse, nmse=nmse, nmae=nmae, rmse_log=rmse_log, train_rmse_log=train_rmse,
+                   spread_ratio=ratio, aic=aic, bic=bic, n_params=n_params, n_train=len(train_y), n_test=len(y))
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ class RunTable:
         For each feature, the source column it was read from.
     source:
         Where the table came from (a path, or ``"<DataFrame>"``).
+    repeated:
+        How many runs share their configuration (features and group) with another run: seeds, or
+        tables merged over a column left out (kept as they are unless ``repeats="mean"``).
     """
 
     frame: pd.DataFrame
@@ -49,6 +52,7 @@ class RunTable:
     group: str | None = None
     columns: Mapping[str, str] | None = None
     source: str = "<DataFrame>"
+    repeated: int = 0
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -74,8 +78,10 @@ class RunTable:
         """The runs where ``mask`` is true (a boolean or an index array)."""
         mask = np.asarray(mask)
         rows = np.flatnonzero(mask) if mask.dtype == bool else mask
-        return RunTable(self.frame.iloc[rows].reset_index(drop=True), self.features, self.target, self.group,
-                        self.columns, self.source)
+        frame = self.frame.iloc[rows].reset_index(drop=True)
+        keys = [*self.features] + ([self.group] if self.group else [])
+        return RunTable(frame, self.features, self.target, self.group, self.columns, self.source,
+                        int(frame.duplicated(keys, keep=False).sum()))
 
     def ranges(self) -> dict[str, tuple[float, float]]:
         """Each feature's (min, max) in the runs."""
@@ -168,7 +174,7 @@ def load_runs(
     features: str | Sequence[str] | None = None,
     group: str | None = None,
     where: str | None = None,
-    repeats: str = "error",
+    repeats: str = "keep",
 ) -> RunTable:
     """Load and validate a run table.
 
@@ -186,8 +192,10 @@ def load_runs(
     where:
         A pandas query selecting the runs to keep, e.g. ``"step == 249000 and k == 1"``.
     repeats:
-        What to do with runs whose configuration repeats with another loss and no ``seed`` column
-        tells them apart: ``"error"`` (default), ``"keep"`` or ``"mean"``.
+        What to do with runs whose configuration repeats (seeds; tables merged over a column left
+        out): ``"keep"`` (default; :attr:`RunTable.repeated` counts them), ``"mean"`` (one run per
+        configuration, the mean loss) or ``"error"`` (refuse repeats with different losses that no
+        ``seed`` column tells apart).
 
     Raises
     ------
@@ -227,8 +235,10 @@ def load_runs(
     seed = frame["seed"].to_numpy() if "seed" in frame.columns else None
 
     _check_values(out, [n for n, _ in pairs], target, dict(pairs))
-    out = _check_repeats(out, [n for n, _ in pairs] + ([group] if group else []), target, seed, repeats)
-    return RunTable(out.reset_index(drop=True), tuple(n for n, _ in pairs), target, group, dict(pairs), label)
+    keys = [n for n, _ in pairs] + ([group] if group else [])
+    out = _check_repeats(out, keys, target, seed, repeats)
+    return RunTable(out.reset_index(drop=True), tuple(n for n, _ in pairs), target, group, dict(pairs), label,
+                    int(out.duplicated(keys, keep=False).sum()))
 
 
 def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns: Mapping[str, str]) -> None:
@@ -263,6 +273,14 @@ def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns
 
 def _check_repeats(frame: pd.DataFrame, keys: list[str], target: str, seed: np.ndarray | None,
                    repeats: str) -> pd.DataFrame:
+    """Average repeated configurations (``mean``), or refuse repeats with different losses that no
+    seed tells apart (``error``); ``keep`` keeps them."""
+    if repeats == "mean":
+        if frame.duplicated(keys).any():
+            return frame.groupby(keys, as_index=False, sort=False)[target].mean()
+        return frame
+    if repeats == "keep":
+        return frame
     key_frame = frame[keys].copy()
     if seed is not None:
         key_frame["__seed"] = seed
@@ -271,11 +289,9 @@ def _check_repeats(frame: pd.DataFrame, keys: list[str], target: str, seed: np.n
         return frame
     groups = key_frame[dup].groupby(list(key_frame.columns), dropna=False).groups
     conflicts = [list(idx) for idx in groups.values() if frame.loc[list(idx), target].nunique() > 1]
-    if not conflicts or repeats == "keep":
-        return frame
-    if repeats == "mean":
-        return frame.groupby(keys, as_index=False, sort=False)[target].mean()
-    first = conflicts[0]
-    raise DataError(f"{len(conflicts)} configuration(s) repeat with different {target}: {_rows(first)} "
-                    f"(values {', '.join(f'{v:g}' for v in frame.loc[first, target])}). Add a 'seed' column "
-                    "that tells repeats apart, or pass repeats='keep' / 'mean' (--repeats keep|mean)")
+    if conflicts:
+        first = conflicts[0]
+        raise DataError(f"{len(conflicts)} configuration(s) repeat with different {target}: {_rows(first)} "
+                        f"(values {', '.join(f'{v:g}' for v in frame.loc[first, target])}). Add a 'seed' column "
+                        "that tells repeats apart, or pass repeats='keep' / 'mean' (--repeats keep|mean)")
+    return frame

@@ -1,165 +1,145 @@
-"""``lawfind discover``: search functional forms, turn them into laws, select on extrapolation.
+"""``lawfind discover``: search functional forms, keep the admissible ones, choose on extrapolation.
 
-The runs are split three ways by a column (default ``N``): the largest runs are the **test** split
-(``holdout``), the next largest the **validation** split, the rest the **training** split. Engines
-search on the training runs only. Every candidate is tidied, its constants become parameters, it is
-refitted with the robust fitter on the training runs, the most promising are refined (snapped and
-pruned by BIC), duplicates are dropped, and the catalogue's laws join them. The results table
-``equations_`` keeps, per complexity, the candidate with the lowest validation error, on the Pareto
-front; ``model_selection`` picks one with PySR's meanings, where ``loss`` is the validation RMSE of
-log loss (selection on extrapolation). The chosen law is refitted on training plus validation runs,
-and its test metrics are reported.
+The runs are split by a size column (default ``N``): the largest are the **test** split (``holdout``,
+reported, never used to choose), the rest are the **selection** runs. Within the selection runs,
+rolling origins (:mod:`lawfind.selection`) fit each candidate below several size cutoffs and score it
+on the next larger slice. The engines search on the selection runs below the last cutoff, so the
+largest selection slice is out of sample for the forms too.
+
+Every candidate, from every engine and the catalogue, is turned into a law (tidied and parametrised
+where an engine returns numbers), fitted with the robust fitter on the selection runs and checked for
+**admissibility** (:mod:`lawfind.admissible`): finite, positive, not rising with data or model size,
+bounded below. Inadmissible candidates are set aside (counted by reason) unless ``admissible=False``,
+which keeps and marks them. The most promising free-form candidates are refined (snapped and pruned
+by BIC); the best candidates by BIC (and the best of every number of constants) get their
+extrapolation error; ``equations_`` keeps the Pareto front of constants against extrapolation error,
+and ``model_selection`` chooses (by default the simplest law within one standard error of the
+lowest error). The chosen law is refitted on every selection run, with bootstrap intervals, and its
+test metrics are reported.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import sympy as sp
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
-from .compare import Metrics, Split, holdout_split, metrics
+from .admissible import EXTRAPOLATION_FACTOR, Roles, Verdict, check_admissible
+from .compare import Metrics, holdout_split, log_fit_stats, metrics
 from .data import RunTable, load_runs
 from .errors import FitError, LawfindError, OptionError, check_choice
 from .export import latex, latex_fit
 from .fit import FitResult, fit_law
 from .forms import complexity, parametrise, refine, structure_key, tidy
-from .laws import Law
-from .search import ENGINES, CatalogEngine, make_engine
+from .laws import Law, make_callable
+from .search import ENGINES, CatalogEngine, GrammarEngine, make_engine
 from .search.base import Candidate
+from .selection import (MODEL_SELECTION, Extrapolation, Origin, extrapolation_error, pareto_front,
+                        rolling_origins, select_model)
+from .symbols import DEFAULT_FEATURES
 
-__all__ = ["Discovery", "discover", "select_model", "MODEL_SELECTION"]
+__all__ = ["Discovery", "discover", "select_model", "MODEL_SELECTION", "VALIDATION"]
 
-MODEL_SELECTION = ("1se", "best", "accuracy", "score")
+#: ``rolling``: several extrapolation steps (default); ``slice``: one validation slice, the largest
+#: 15 % of the selection runs (lawfind 0.1's selection, kept for comparison).
+VALIDATION = ("rolling", "slice")
 Reporter = Callable[[str, int, int, str], None]
-
-
-def select_model(equations: pd.DataFrame, model_selection: str = "best") -> int:
-    """Index (row position) of the chosen equation.
-
-    ``1se`` (the one-standard-error rule, Breiman et al. 1984): the equation with the fewest fitted
-    constants (then the fewest nodes) whose loss is within one standard error (``loss_se``) of the
-    lowest. The others have PySR's meanings. ``accuracy``: the lowest loss. ``score``: the highest score (the drop of log loss per unit of
-    complexity against the next simpler equation). ``best``: the highest score among equations whose
-    loss is within ``sqrt(1.5)`` of the lowest (PySR's 1.5x on a squared loss; ours is an RMSE).
-    """
-    check_choice("model_selection", model_selection, MODEL_SELECTION)
-    loss, score = equations["loss"].to_numpy(), equations["score"].to_numpy()
-    if model_selection == "1se":
-        i = int(np.nanargmin(loss))
-        ok = np.flatnonzero(loss <= loss[i] + equations["loss_se"].to_numpy()[i])
-        key = equations["n_params"].to_numpy()[ok] * 10_000 + equations["complexity"].to_numpy()[ok]
-        return int(ok[np.argmin(key)])
-    if model_selection == "accuracy":
-        return int(np.nanargmin(loss))
-    if model_selection == "score":
-        return int(np.nanargmax(score))
-    ok = loss <= math.sqrt(1.5) * np.nanmin(loss)
-    return int(np.flatnonzero(ok)[np.nanargmax(score[ok])])
-
-
-def pareto_table(rows: list[Scored]) -> list[Scored]:
-    """The best validation loss per complexity, kept only where it beats every simpler one."""
-    by_c: dict[int, Scored] = {}
-    for r in rows:
-        if np.isfinite(r.val_rmse) and (r.complexity not in by_c or r.val_rmse < by_c[r.complexity].val_rmse):
-            by_c[r.complexity] = r
-    front, best = [], math.inf
-    for c in sorted(by_c):
-        if by_c[c].val_rmse < best:
-            front.append(by_c[c])
-            best = by_c[c].val_rmse
-    return front
 
 
 @dataclass(frozen=True)
 class Scored:
-    """A candidate law fitted on the training runs, with its validation and test errors."""
+    """A candidate law fitted on the selection runs, its verdict, and (once scored) its extrapolation."""
 
     law: Law
     fit: FitResult
     complexity: int
-    train_rmse: float
-    val_rmse: float
-    val_rmse_se: float
-    test: Metrics
     bic: float
+    train_rmse: float
+    verdict: Verdict
     source: str
+    extrapolation: Extrapolation | None = None
+
+    @property
+    def n_params(self) -> int:
+        return self.fit.n_params
+
+    @property
+    def loss(self) -> float:
+        return self.extrapolation.rmse if self.extrapolation else math.inf
 
 
 @dataclass(frozen=True)
 class Splits:
-    train: np.ndarray
-    val: np.ndarray
+    """The test split, the selection runs, and the rolling origins within the selection runs."""
+
     test: np.ndarray
+    selection: np.ndarray
+    origins: tuple[Origin, ...]
+    column: str
     description: str
 
 
-def three_way(table: RunTable, holdout: str | None, validation: float) -> Splits:
-    """Test split from ``holdout``; validation = the top ``validation`` fraction of the rest by the
-    same column."""
-    col = "N" if "N" in table.features else table.features[0]
-    outer: Split = holdout_split(table, holdout or f"top:{col}:0.15")
-    col = outer.column
-    if not 0 < validation < 1:
-        raise OptionError(f"the validation fraction must lie in (0, 1), got {validation}")
-    values = table.frame[col].to_numpy(dtype=float)
-    rest = np.flatnonzero(outer.train)
-    threshold = np.quantile(values[rest], 1 - validation)
-    val = np.zeros(len(table), bool)
-    val[rest] = values[rest] >= threshold
-    if val[rest].all() or not val.any():
-        raise OptionError("the validation split is empty or takes every training run: use a larger table "
-                          "or another --holdout")
-    train = outer.train & ~val
-    if train.sum() < 10:
-        raise OptionError(f"only {int(train.sum())} training runs remain after the holdout and validation splits")
-    desc = f"test: {outer.description}; validation: {col} >= {threshold:.4g} among the rest"
-    return Splits(train, val, outer.test, desc)
-
-
-class Discovery:
-    """Symbolic-regression discovery of a scaling law (scikit-learn style).
+class Discovery(RegressorMixin, BaseEstimator):
+    """Symbolic-regression discovery of a scaling law, a scikit-learn estimator.
 
     Parameters
     ----------
     engine:
-        ``"operon"`` (default), ``"pysr"`` or ``"catalog"``.
+        ``"default"`` (the grammar engine and pyoperon, selected over their union with the catalogue),
+        ``"grammar"``, ``"operon"``, ``"pysr"`` or ``"catalog"``.
     generations, population_size, max_length, operators, seeds:
-        The operon engine's budget (generations per seed, reproducible), population, largest
-        expression, operator set (``"powerlaw"`` or ``"wide"``) and number of seeds.
+        pyoperon's budget (generations per seed, reproducible), population, longest expression,
+        operator set (``"powerlaw"`` or ``"wide"``) and number of seeds.
+    beam, max_depth:
+        The grammar engine's beam width and the most blocks it adds.
     time_budget:
-        Seconds for the search (split over seeds running in parallel), on request.
+        Seconds for the whole discovery, on request: split between the engines (45 % pyoperon,
+        35 % grammar) and scoring; not exactly reproducible.
     seed:
         Seed of everything random.
     holdout:
-        The test split (``"N>=1e9"``, ``"top:N:0.15"``); default the top 15 % of N.
+        The test split (``"N>=1e9"``, ``"top:N:0.15"``); default the top 15 % of ``N``.
     validation:
-        Fraction of the remaining runs, the largest by the same column, used for selection.
+        ``"rolling"`` (default: ``n_origins`` extrapolation steps) or ``"slice"`` (one slice).
+    n_origins, slice_fraction:
+        Rolling origins, and the share of the runs in each scored slice on continuous sizes.
     model_selection:
-        ``"1se"`` (default: the fewest constants within one standard error of the lowest validation
-        loss), or PySR's ``"best"``, ``"accuracy"`` and ``"score"`` on the validation loss. PySR's
-        ``"best"`` guards against overfitting the training loss; here the loss is measured on
-        held-out larger runs, where ``"accuracy"`` overfits the validation noise with many constants
-        and ``"best"`` gives up accuracy for fewer nodes; benchmarks/bench_discover.py compares them.
+        ``"1se"`` (default: the fewest constants within one standard error of the lowest
+        extrapolation error), or PySR's ``"best"``, ``"accuracy"`` and ``"score"``.
+    admissible:
+        Set inadmissible candidates aside (default); ``False`` keeps and marks them.
+    decreasing:
+        Columns (beside ``N``, ``Na``) that grow with the model size: the loss must not rise with them.
+    extrapolation_factor:
+        How far beyond the data admissibility is checked (size and data variables).
     include_catalog:
         Add the catalogue's laws to the candidates.
-    max_refine:
-        How many candidates are refined (snapped and pruned).
+    max_refine, max_scored:
+        Free-form candidates refined (snapped and pruned), and candidates whose extrapolation error is
+        measured.
     n_starts, bootstrap:
         Starts of the final fit, and bootstrap refits for its intervals.
     template:
         For the pysr engine: a structured form such as ``"E0 + f(N, Na, D) * g(G, S)"``.
+    n_jobs:
+        Processes for pyoperon's seeds (default: the cores).
     """
 
-    def __init__(self, engine: str = "operon", *, generations: int = 60, population_size: int = 600,
-                 max_length: int = 40, operators: str = "powerlaw", seeds: int = 2, time_budget: float | None = None,
-                 seed: int = 0, holdout: str | None = None, validation: float = 0.15, model_selection: str = "1se",
-                 include_catalog: bool = True, max_refine: int = 8, n_starts: int = 64, bootstrap: int = 0,
+    def __init__(self, engine: str = "default", *, generations: int = 60, population_size: int = 600,
+                 max_length: int = 40, operators: str = "powerlaw", seeds: int = 2, beam: int = 4, max_depth: int = 4,
+                 time_budget: float | None = None, seed: int = 0, holdout: str | None = None,
+                 validation: str = "rolling", n_origins: int = 3, slice_fraction: float = 0.12,
+                 model_selection: str = "1se", admissible: bool = True, decreasing: Sequence[str] = (),
+                 extrapolation_factor: float = EXTRAPOLATION_FACTOR, include_catalog: bool = True,
+                 max_refine: int = 6, max_scored: int = 30, n_starts: int = 64, bootstrap: int = 0,
                  template: str | None = None, n_jobs: int | None = None) -> None:
         self.engine = engine
         self.generations = generations
@@ -167,150 +147,238 @@ class Discovery:
         self.max_length = max_length
         self.operators = operators
         self.seeds = seeds
+        self.beam = beam
+        self.max_depth = max_depth
         self.time_budget = time_budget
         self.seed = seed
         self.holdout = holdout
         self.validation = validation
+        self.n_origins = n_origins
+        self.slice_fraction = slice_fraction
         self.model_selection = model_selection
+        self.admissible = admissible
+        self.decreasing = decreasing
+        self.extrapolation_factor = extrapolation_factor
         self.include_catalog = include_catalog
         self.max_refine = max_refine
+        self.max_scored = max_scored
         self.n_starts = n_starts
         self.bootstrap = bootstrap
         self.template = template
         self.n_jobs = n_jobs
 
     # -- fitting --------------------------------------------------------------------------------
-    def fit(self, X: RunTable | pd.DataFrame, y=None, *, progress: Reporter | None = None, **load) -> Discovery:
-        """Search, refine, select and refit. ``X`` is a :class:`RunTable` or a DataFrame (loaded with
-        ``load`` options such as ``target=``); ``y`` is unused (the target is a column)."""
-        check_choice("engine", self.engine, ENGINES)
-        check_choice("model_selection", self.model_selection, MODEL_SELECTION)
-        report = progress or (lambda stage, done, total, msg: None)
-        table = X if isinstance(X, RunTable) else load_runs(X, **load)
-        splits = three_way(table, self.holdout, self.validation)
-        train, val, test = table.subset(splits.train), table.subset(splits.val), table.subset(splits.test)
-        t0 = time.monotonic()
+    def fit(self, X: RunTable | pd.DataFrame | np.ndarray, y=None, *, progress: Reporter | None = None,
+            **load) -> Discovery:
+        """Search, check, score on extrapolation, select and refit.
 
-        candidates = self._search(train, report)
-        report("refit", 0, 1, f"{len(candidates)} raw candidates")
-        scored = self._score_all(candidates, train, val, test, report)
+        Parameters
+        ----------
+        X:
+            A :class:`RunTable`; a DataFrame of runs (loaded with ``load`` options such as
+            ``target=``, or with ``y`` as the loss); or an array whose columns are ``D, N, Na, G, S``
+            (as many as it has) with ``y`` the loss.
+        y:
+            The loss, where ``X`` does not hold it.
+        progress:
+            ``progress(stage, done, total, message)``, called as the work goes.
+        """
+        check_choice("engine", self.engine, ("default", *ENGINES))
+        check_choice("model_selection", self.model_selection, MODEL_SELECTION)
+        check_choice("validation", self.validation, VALIDATION)
+        report = progress or (lambda stage, done, total, msg: None)
+        t0 = time.monotonic()
+        table = _as_table(X, y, load)
+        roles = Roles.infer(table.features, self.decreasing)
+        splits = self._splits(table)
+        sel = table.subset(splits.selection)
+        test = table.subset(splits.test)
+        search_table = sel.subset(splits.origins[-1].fit)
+
+        candidates = self._search(search_table, report, t0)
+        scored = self._score_all(candidates, sel, roles, report, t0)
         if not scored:
-            raise FitError("no candidate law could be fitted to the training runs: try more generations, "
+            raise FitError("no candidate law could be fitted to the selection runs: try more generations, "
                            "--operators wide, or --engine catalog")
-        front = pareto_table(scored)
-        equations = self._equations_frame(front, table)
+        aside = [s for s in scored if not s.verdict.ok]
+        pool = [s for s in scored if s.verdict.ok or not self.admissible]
+        if not pool:
+            raise FitError(f"every one of the {len(scored)} candidate laws is inadmissible "
+                           f"({_reasons(aside)}): try --engine grammar, or --admissible off to see them")
+        ranked = self._extrapolate(self._shortlist(pool), sel, splits.origins, report)
+        front = pareto_front([r for r in ranked if math.isfinite(r.loss)])
+        if not front:
+            raise FitError("no candidate could be fitted on the smaller runs of the rolling origins: add runs "
+                           "or use --validation slice")
+        equations = self._equations_frame(front, table, sel, test)
         idx = select_model(equations, self.model_selection)
         chosen = front[idx]
-        report("final", 0, 1, "refitting the chosen law on training + validation runs")
-        trainval = table.subset(splits.train | splits.val)
-        starts = [{k: chosen.fit.values[k] for k in chosen.law.param_names}]
-        final = fit_law(chosen.law, trainval, n_starts=self.n_starts, seed=self.seed, initial=starts,
+        report("final", 0, 1, "refitting the chosen law on every selection run")
+        final = fit_law(chosen.law, sel, n_starts=self.n_starts, seed=self.seed,
+                        initial=[{k: chosen.fit.values[k] for k in chosen.law.param_names}],
                         bootstrap=self.bootstrap, progress=lambda d, t: report("bootstrap", d, t, ""))
-        test_metrics = metrics(test.y, final.predict(test), train_y=trainval.y, train_pred=final.predict(trainval),
-                               n_params=final.n_params)
+        if final.objective > chosen.fit.objective:  # keep the better optimum of the two fits
+            final = replace(chosen.fit, bootstrap=final.bootstrap, stderr=final.stderr, intervals=final.intervals)
+        front[idx] = replace(chosen, fit=final)
+        equations = self._equations_frame(front, table, sel, test)
+
         self.table_ = table
+        self.roles_ = roles
         self.splits_ = splits
         self.candidates_ = scored
+        self.set_aside_ = dict(Counter(s.verdict.category for s in aside))
+        self.n_candidates_ = len(scored)
         self.front_ = front
         self.equations_ = equations
         self.best_index_ = idx
         self.best_ = final
-        self.best_metrics_ = test_metrics
+        self.best_verdict_ = front[idx].verdict
+        self.best_metrics_ = self._metrics(final, sel, test)
+        self.n_features_in_ = len(table.features)
         self.elapsed_ = time.monotonic() - t0
         return self
 
-    def _search(self, train: RunTable, report: Reporter) -> list[Candidate]:
-        opts = dict(seed=self.seed, time_budget=None if self.time_budget is None else
-                    self.time_budget * max(1, min(self.n_jobs or 2, self.seeds)) / self.seeds)
-        if self.engine == "operon":
-            opts.update(generations=self.generations if self.time_budget is None else max(self.generations, 10_000),
-                        population_size=self.population_size, max_length=self.max_length,
-                        operators=self.operators, seeds=self.seeds, n_jobs=self.n_jobs)
-        elif self.engine == "pysr":
-            opts = dict(seed=self.seed, time_budget=self.time_budget, template=self.template)
-        engine = make_engine(self.engine, **opts)
-        cands = engine.search(train, progress=lambda d, t, m: report("search", d, t, m))
-        if self.include_catalog and self.engine != "catalog":
-            cands += CatalogEngine().search(train)
+    def _splits(self, table: RunTable) -> Splits:
+        col = "N" if "N" in table.features else next(iter(Roles.infer(table.features, self.decreasing).size),
+                                                      table.features[0])
+        outer = holdout_split(table, self.holdout or f"top:{col}:0.15")
+        sel = table.subset(outer.train)
+        if self.validation == "rolling":
+            origins = rolling_origins(sel, outer.column, self.n_origins, self.slice_fraction)
+        else:
+            origins = [_slice_origin(sel, outer.column, 0.15)]
+        n = len(sel)
+        desc = (f"test: {outer.description} ({int(outer.test.sum())} runs); selection: {n} runs; "
+                f"{len(origins)} extrapolation step(s): " + "; ".join(o.description for o in origins))
+        return Splits(outer.test, outer.train, tuple(origins), outer.column, desc)
+
+    def _search(self, table: RunTable, report: Reporter, t0: float) -> list[Candidate]:
+        budget = self.time_budget
+        cands: list[Candidate] = []
+        if self.engine in ("default", "operon"):
+            share = 0.45 if self.engine == "default" else 0.8
+            per_seed = None if budget is None else budget * share * max(1, min(self.n_jobs or 2, self.seeds)) / self.seeds
+            engine = make_engine("operon", seed=self.seed, time_budget=per_seed,
+                                 generations=self.generations if budget is None else max(self.generations, 10_000),
+                                 population_size=self.population_size, max_length=self.max_length,
+                                 operators=self.operators, seeds=self.seeds, n_jobs=self.n_jobs)
+            cands += engine.search(table, progress=lambda d, t, m: report("search", d, t, m))
+        if self.engine in ("default", "grammar"):
+            left = None if budget is None else max(budget * (0.8 if self.engine == "default" else 0.8)
+                                                  - (time.monotonic() - t0), 1.0)
+            engine = GrammarEngine(beam=self.beam, max_depth=self.max_depth, time_budget=left, seed=self.seed,
+                                   decreasing=tuple(self.decreasing))
+            cands += engine.search(table, progress=lambda d, t, m: report("grammar", d, t, m))
+        if self.engine == "pysr":
+            engine = make_engine("pysr", seed=self.seed, time_budget=budget, template=self.template)
+            cands += engine.search(table, progress=lambda d, t, m: report("search", d, t, m))
+        if self.include_catalog or self.engine == "catalog":
+            cands += CatalogEngine().search(table)
         return cands
 
-    def _score_all(self, candidates: list[Candidate], train: RunTable, val: RunTable, test: RunTable,
-                   report: Reporter) -> list[Scored]:
-        # 1. quick refit of every distinct candidate
-        quick: dict[str, Scored] = {}
+    def _score_all(self, candidates: list[Candidate], sel: RunTable, roles: Roles, report: Reporter,
+                   t0: float) -> list[Scored]:
+        """Every distinct candidate fitted on the selection runs and checked; free-form ones refined."""
+        best: dict[str, Scored] = {}
+
+        def keep(s: Scored | None) -> None:
+            if s is not None:
+                key = structure_key(s.law)
+                if key not in best or s.fit.objective < best[key].fit.objective:
+                    best[key] = s
+
         for i, cand in enumerate(candidates):
             report("refit", i, len(candidates), cand.source)
             try:
-                scored = self._score(cand, train, val, test, n_starts=2 if cand.law_name is None else 32)
+                keep(self._score(cand, sel, roles))
             except (LawfindError, ValueError, TypeError, ZeroDivisionError, OverflowError):
                 continue  # an engine's expression that cannot be made into a law here
-            if scored is not None:
-                key = structure_key(scored.law)
-                if key not in quick or scored.val_rmse < quick[key].val_rmse:
-                    quick[key] = scored
-        rows = list(quick.values())
-        # 2. refine the most promising candidates (the front, then the lowest validation error)
-        # (catalogue laws too: pruning a hook the data do not show gives the reduced law)
-        chosen = pareto_table(rows)
-        chosen += [r for r in sorted(rows, key=lambda r: r.val_rmse) if r not in chosen]
-        chosen = chosen[: self.max_refine]
-        for i, r in enumerate(chosen):
-            report("refine", i, len(chosen), r.source)
+        report("refit", len(candidates), len(candidates), "done")
+        # refine the free-form candidates with the lowest BIC (snap constants, prune terms)
+        free = sorted((s for s in best.values() if s.source.startswith(("operon", "pysr"))
+                       and (s.verdict.ok or not self.admissible)), key=lambda s: s.bic)[: self.max_refine]
+        for i, s in enumerate(free):
+            if self.time_budget is not None and time.monotonic() - t0 > 0.85 * self.time_budget:
+                break
+            report("refine", i, len(free), s.source)
             try:
-                ref = refine(r.law, dict(r.fit.values), train, seed=self.seed)
+                ref = refine(s.law, dict(s.fit.values), sel, seed=self.seed)
             except LawfindError:
                 continue
-            new = self._scored(ref.law, ref.fit, train, val, test, r.source + "+refined")
-            key = structure_key(new.law)
-            if key not in quick or new.val_rmse < quick[key].val_rmse:
-                quick[key] = new
-        report("refine", len(chosen), len(chosen), "done")
-        return list(quick.values())
+            keep(self._scored(ref.law, ref.fit, sel, roles, s.source + "+refined"))
+        report("refine", len(free), len(free), "done")
+        return list(best.values())
 
-    def _score(self, cand: Candidate, train: RunTable, val: RunTable, test: RunTable, n_starts: int) -> Scored | None:
+    def _score(self, cand: Candidate, sel: RunTable, roles: Roles) -> Scored | None:
         if cand.law_name is not None:
             from . import catalog
             law = catalog.get(cand.law_name)
-            fit = fit_law(law, train, n_starts=n_starts, seed=self.seed)
-            return self._scored(law, fit, train, val, test, "catalog:" + cand.law_name)
+            fit = fit_law(law, sel, n_starts=32, seed=self.seed)
+            return self._scored(law, fit, sel, roles, "catalog:" + cand.law_name)
+        if cand.law is not None:
+            fit = fit_law(cand.law, sel, n_starts=2, seed=self.seed, initial=[dict(cand.start or {})])
+            return self._scored(cand.law, fit, sel, roles, cand.source)
         expr = tidy(cand.expr)
         if not expr.free_symbols or expr.has(sp.zoo, sp.nan, sp.oo):
             return None
-        law, start = parametrise(expr, train.features, name="discovered")
+        law, start = parametrise(expr, sel.features, name="discovered")
         if not law.params:
             return None
-        fit = fit_law(law, train, n_starts=n_starts, seed=self.seed, initial=[start])
-        return self._scored(law, fit, train, val, test, cand.source)
+        fit = fit_law(law, sel, n_starts=2, seed=self.seed, initial=[start])
+        return self._scored(law, fit, sel, roles, cand.source)
+
+    def _scored(self, law: Law, fit: FitResult, sel: RunTable, roles: Roles, source: str) -> Scored:
+        rmse, _, bic = log_fit_stats(sel.y, fit.predict(sel), fit.n_params)
+        verdict = check_admissible(law, fit.values, sel, roles, factor=self.extrapolation_factor, seed=self.seed)
+        return Scored(law, fit, complexity(law.expr), bic if math.isfinite(bic) else math.inf, rmse, verdict, source)
+
+    def _shortlist(self, pool: list[Scored]) -> list[Scored]:
+        """The candidates worth an extrapolation error: the lowest BIC overall and of each size."""
+        ranked = sorted(pool, key=lambda s: (s.bic, s.n_params))
+        short = ranked[: self.max_scored]
+        for k in sorted({s.n_params for s in pool}):
+            short += [s for s in ranked if s.n_params == k][:2]
+        return list({id(s): s for s in short}.values())
+
+    def _extrapolate(self, rows: list[Scored], sel: RunTable, origins: Sequence[Origin],
+                     report: Reporter) -> list[Scored]:
+        out = []
+        for i, r in enumerate(rows):
+            report("extrapolate", i, len(rows), r.source)
+            start = {k: r.fit.values[k] for k in r.law.param_names}
+            ex = extrapolation_error(r.law, sel, origins, start, seed=self.seed)
+            out.append(replace(r, extrapolation=ex))
+        report("extrapolate", len(rows), len(rows), "done")
+        return out
 
     @staticmethod
-    def _scored(law: Law, fit: FitResult, train: RunTable, val: RunTable, test: RunTable, source: str) -> Scored:
-        with np.errstate(all="ignore"):
-            r2 = (np.log(fit.predict(val)) - np.log(val.y)) ** 2
-        va = float(np.sqrt(np.mean(r2))) if np.all(np.isfinite(r2)) else math.inf
-        # delta method: se(sqrt(m)) = se(m) / (2 sqrt(m)), with se(m) = std(r^2) / sqrt(n)
-        va_se = float(np.std(r2, ddof=1) / np.sqrt(len(r2)) / (2 * va)) if np.isfinite(va) and va > 0 else math.inf
-        m = metrics(test.y, fit.predict(test), train_y=train.y, train_pred=fit.predict(train), n_params=fit.n_params)
-        return Scored(law, fit, complexity(law.expr), m.train_rmse_log, va, va_se, m, m.bic, source)
+    def _metrics(fit: FitResult, sel: RunTable, test: RunTable) -> Metrics:
+        return metrics(test.y, fit.predict(test), train_y=sel.y, train_pred=fit.predict(sel), n_params=fit.n_params)
 
-    def _equations_frame(self, front: list[Scored], table: RunTable) -> pd.DataFrame:
+    def _equations_frame(self, front: list[Scored], table: RunTable, sel: RunTable, test: RunTable) -> pd.DataFrame:
         rows, prev = [], None
         for r in front:
-            score = 0.0 if prev is None else -(math.log(r.val_rmse) - math.log(prev.val_rmse)) / max(
+            score = 0.0 if prev is None else -(math.log(r.loss) - math.log(prev.loss)) / max(
                 r.complexity - prev.complexity, 1)
+            m = self._metrics(r.fit, sel, test)
             expr = r.fit.substituted()
-            rows.append({"complexity": r.complexity, "loss": r.val_rmse, "loss_se": r.val_rmse_se, "score": score,
+            rows.append({"complexity": r.complexity, "loss": r.loss, "loss_se": r.extrapolation.se, "score": score,
                          "equation": sp.sstr(_in_columns(expr, table), full_prec=False),
-                         "sympy_format": expr, "lambda_format": _lambda(r.law, r.fit.values),
-                         "n_params": r.fit.n_params, "bic": r.bic, "train_rmse_log": r.train_rmse,
-                         "val_rmse_log": r.val_rmse, "test_r2": r.test.r2, "test_rmse_log": r.test.rmse_log,
-                         "source": r.source})
+                         "sympy_format": expr, "lambda_format": make_callable(r.law, r.fit.values),
+                         "n_params": r.n_params, "bic": r.bic, "train_rmse_log": r.train_rmse,
+                         "extrap_rmse_log": r.loss,
+                         "extrap_per_origin": " ".join(f"{e:.4g}" for e in r.extrapolation.per_origin),
+                         "test_r2": m.r2, "test_rmse_log": m.rmse_log, "test_spread_ratio": m.spread_ratio,
+                         "admissible": r.verdict.ok, "reason": r.verdict.reason, "source": r.source})
             prev = r
         return pd.DataFrame(rows)
 
     # -- views ----------------------------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "best_")
+
     def _check(self) -> None:
-        if not hasattr(self, "best_"):
-            raise OptionError("this Discovery is not fitted yet: call fit(table) first")
+        check_is_fitted(self, msg="this Discovery is not fitted yet: call fit(table) first")
 
     def _row(self, index: int | None) -> Scored:
         self._check()
@@ -323,44 +391,93 @@ class Discovery:
     def sympy(self, index: int | None = None) -> sp.Expr:
         """The chosen law (or row ``index`` of ``equations_``) with its numbers, in the column names.
 
-        The chosen law carries its final fit (training + validation runs); other rows their training fit.
+        Every row carries its fit on the selection runs; the chosen row's is the final fit, so
+        ``sympy()`` and ``sympy(best_index_)`` are the same law.
         """
-        self._check()
-        expr = self.best_.substituted() if index is None else self._row(index).fit.substituted()
-        return _in_columns(expr, self.table_)
+        return _in_columns(self._row(index).fit.substituted(), self.table_)
 
     def latex(self, index: int | None = None, precision: int = 3) -> str:
         """LaTeX of :meth:`sympy`."""
-        self._check()
-        if index is None:
-            return latex_fit(self.best_, precision)
-        return latex(self._row(index).fit.substituted(), precision)
+        row = self._row(index)
+        return latex_fit(row.fit, precision)
 
     def latex_table(self, precision: int = 3) -> str:
-        """A booktabs table of the front: complexity, parameters, validation and test errors, law."""
+        """A booktabs table of the front: constants, extrapolation and test errors, law."""
         self._check()
         lines = [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{rrrrl}", r"\toprule",
-                 r"Complexity & $k$ & RMSE$_{\log}$ (val.) & $R^2$ (test) & Law \\", r"\midrule"]
-        for i, r in enumerate(self.front_):
+                 r"$k$ & RMSE$_{\log}$ (extrap.) & RMSE$_{\log}$ (test) & $R^2$ (test) & Law \\", r"\midrule"]
+        for i, (r, row) in enumerate(zip(self.front_, self.equations_.itertuples())):
             mark = r"$^\star$" if i == self.best_index_ else ""
-            lines.append(f"{r.complexity}{mark} & {r.fit.n_params} & {r.val_rmse:.3g} & {r.test.r2:.3g} & "
+            lines.append(f"{r.n_params}{mark} & {r.loss:.3g} & {row.test_rmse_log:.3g} & {row.test_r2:.3g} & "
                          f"${latex(r.fit.substituted(), precision)}$ \\\\")
-        lines += [r"\bottomrule", r"\end{tabular}", r"\caption{Discovered laws on the Pareto front; $\star$: chosen.}",
+        lines += [r"\bottomrule", r"\end{tabular}",
+                  r"\caption{Admissible laws on the front of constants against extrapolation error; $\star$: chosen.}",
                   r"\end{table}"]
         return "\n".join(lines)
 
-    def predict(self, X: RunTable | pd.DataFrame, index: int | None = None) -> np.ndarray:
-        """Predicted loss for the runs of ``X`` (a RunTable or a DataFrame with the feature columns)."""
-        self._check()
-        fit = self.best_ if index is None else self._row(index).fit
+    def predict(self, X: RunTable | pd.DataFrame | np.ndarray, index: int | None = None) -> np.ndarray:
+        """Predicted loss for the runs of ``X`` (a RunTable, a DataFrame with the feature columns, or
+        an array with the features in the fitted order)."""
+        fit = self._row(index).fit
         if isinstance(X, RunTable):
             return fit.predict(X)
-        cols = self.table_.columns or {f: f for f in self.table_.features}
-        missing = [c for c in cols.values() if c not in X.columns]
-        if missing:
-            raise OptionError(f"predict needs the columns {missing}")
-        arrays = {f: np.asarray(X[c], dtype=float) for f, c in cols.items()}
+        features = self.table_.features
+        if isinstance(X, pd.DataFrame):
+            cols = self.table_.columns or {f: f for f in features}
+            missing = [c for c in cols.values() if c not in X.columns]
+            if missing:
+                raise OptionError(f"predict needs the columns {missing}")
+            arrays = {f: np.asarray(X[c], dtype=float) for f, c in cols.items()}
+        else:
+            arr = np.asarray(X, dtype=float)
+            if arr.ndim != 2 or arr.shape[1] != len(features):
+                raise OptionError(f"predict needs an array of shape (n, {len(features)}) with columns "
+                                  f"{', '.join(features)}; got shape {arr.shape}")
+            arrays = dict(zip(features, arr.T))
         return fit.law.compiled([fit.values[p] for p in fit.law.param_names], [arrays[v] for v in fit.law.variables])
+
+    def summary(self) -> str:
+        """One line on the candidates: how many, how many set aside and why."""
+        self._check()
+        aside = sum(self.set_aside_.values())
+        why = ", ".join(f"{n} {k}" for k, n in sorted(self.set_aside_.items(), key=lambda kv: -kv[1]))
+        verb = "set aside" if self.admissible else "marked inadmissible (kept: --admissible off)"
+        return (f"{self.n_candidates_} distinct candidate laws; {aside} {verb}" + (f" ({why})" if aside else ""))
+
+
+def _as_table(X, y, load: dict) -> RunTable:
+    if isinstance(X, RunTable):
+        return X
+    if isinstance(X, pd.DataFrame):
+        if y is not None:
+            target = load.pop("target", "loss")
+            frame = X.copy()
+            frame[target] = np.asarray(y, dtype=float)
+            return load_runs(frame, target=target, **load)
+        return load_runs(X, **load)
+    arr = np.asarray(X, dtype=float)
+    if y is None or arr.ndim != 2 or not 1 <= arr.shape[1] <= len(DEFAULT_FEATURES):
+        raise OptionError("fit needs a RunTable, a DataFrame of runs, or an array of up to five columns "
+                          f"({', '.join(DEFAULT_FEATURES)}) with y the loss")
+    frame = pd.DataFrame(arr, columns=list(DEFAULT_FEATURES[: arr.shape[1]]))
+    frame["loss"] = np.asarray(y, dtype=float)
+    return load_runs(frame, **load)
+
+
+def _slice_origin(sel: RunTable, column: str, fraction: float) -> Origin:
+    """lawfind 0.1's single validation slice: the top ``fraction`` of the runs by ``column``."""
+    x = sel.frame[column].to_numpy(float)
+    threshold = np.quantile(x, 1 - fraction)
+    score = x >= threshold
+    if score.all() or not score.any() or (~score).sum() < 10:
+        raise OptionError("the validation slice is empty or leaves fewer than 10 runs to fit: use a larger table "
+                          "or another --holdout")
+    return Origin(~score, score, f"fit {column} < {threshold:.4g}, score the rest")
+
+
+def _reasons(aside: list[Scored]) -> str:
+    counts = Counter(s.verdict.category for s in aside)
+    return ", ".join(f"{n} {k}" for k, n in counts.most_common())
 
 
 def _in_columns(expr: sp.Expr, table: RunTable) -> sp.Expr:
@@ -370,12 +487,8 @@ def _in_columns(expr: sp.Expr, table: RunTable) -> sp.Expr:
     return expr.xreplace(subs)
 
 
-def _lambda(law: Law, values) -> Callable[..., np.ndarray]:
-    from .laws import make_callable
-    return make_callable(law, values)
-
-
 def discover(data: RunTable | pd.DataFrame, *, progress: Reporter | None = None, load: dict | None = None,
              **options) -> Discovery:
     """Run a :class:`Discovery` on ``data`` and return it fitted."""
     return Discovery(**options).fit(data, progress=progress, **(load or {}))
+

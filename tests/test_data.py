@@ -35,8 +35,10 @@ def test_named_columns_target_group(clark_path):
               where="step == 249000")
     # k and routing_frequency are not features, so some runs repeat a configuration with another loss
     with pytest.raises(DataError, match="15 configuration.s. repeat with different loss_validation"):
-        load_runs(clark_path, **kw)
-    t = load_runs(clark_path, repeats="keep", **kw)
+        load_runs(clark_path, repeats="error", **kw)
+    t = load_runs(clark_path, **kw)  # kept by default and counted
+    raw = pd.read_csv(clark_path).query("step == 249000")
+    assert t.repeated == raw.duplicated(["num_experts", "dense_parameter_count", "router_type"], keep=False).sum() == 75
     assert t.features == ("num_experts", "N") and t.columns["N"] == "dense_parameter_count"
     assert set(t.groups) == {"Dense", "Hash", "S-Base", "RL-R"}
     assert len(t) == 193
@@ -97,11 +99,12 @@ def test_s_outside_unit_interval(value):
 def test_conflicting_duplicates_name_rows():
     f = pd.concat([good(), good().iloc[[2]].assign(loss=9.0)], ignore_index=True)
     with pytest.raises(DataError, match=r"repeat with different loss: rows 2, 6"):
-        load_runs(f)
-    assert len(load_runs(f, repeats="keep")) == 7
+        load_runs(f, repeats="error")
+    kept = load_runs(f)  # repeats are normal (seeds): kept by default, and counted
+    assert len(kept) == 7 and kept.repeated == 2
     assert len(load_runs(f, repeats="mean")) == 6
     # a seed column tells repeats apart
-    assert len(load_runs(f.assign(seed=np.arange(7)))) == 7
+    assert len(load_runs(f.assign(seed=np.arange(7)), repeats="error")) == 7
 
 
 def test_empty_table(tmp_path):

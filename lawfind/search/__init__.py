@@ -1,17 +1,19 @@
-"""Search engines behind one interface: ``operon`` (default), ``pysr`` and ``catalog``."""
+"""Search engines behind one interface: ``grammar`` (structured forms), ``operon`` (free-form, from pip),
+``pysr`` (free-form, with Julia) and ``catalog`` (published laws)."""
 
 from __future__ import annotations
 
 from ..errors import check_choice
 from .base import Candidate, Progress, SearchEngine
 from .catalog import CatalogEngine
+from .grammar import GrammarEngine
 from .operon import OperonEngine
 from .pysr import PySREngine, julia_status
 
-__all__ = ["Candidate", "Progress", "SearchEngine", "CatalogEngine", "OperonEngine", "PySREngine",
+__all__ = ["Candidate", "Progress", "SearchEngine", "CatalogEngine", "GrammarEngine", "OperonEngine", "PySREngine",
            "julia_status", "ENGINES", "make_engine"]
 
-ENGINES = ("operon", "pysr", "catalog")
+ENGINES = ("grammar", "operon", "pysr", "catalog")
 
 
 def make_engine(name: str, **options) -> SearchEngine:
@@ -19,6 +21,8 @@ def make_engine(name: str, **options) -> SearchEngine:
     check_choice("engine", name, ENGINES)
     if name == "operon":
         return OperonEngine(**options)
+    if name == "grammar":
+        return GrammarEngine(**{k: v for k, v in options.items() if k in GrammarEngine.OPTIONS})
     if name == "pysr":
         return PySREngine(**{k: v for k, v in options.items() if k in PySREngine.OPTIONS})
     return CatalogEngine()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from ..data import RunTable
+from ..laws import Law
 from ..symbols import symbol
 
 __all__ = ["Candidate", "SearchEngine", "Progress", "feature_transform", "transformed_symbols"]
@@ -35,6 +36,9 @@ class Candidate:
         The engine's complexity measure (node count), for reference.
     law_name:
         For catalogue candidates: the catalogue law it is.
+    law, start:
+        For engines that build laws themselves (the grammar engine): the law, with its parameters'
+        bounds and signs, and the fitted values to start its refits from.
     """
 
     expr: sp.Expr
@@ -42,6 +46,8 @@ class Candidate:
     raw: str = ""
     complexity: int = 0
     law_name: str | None = None
+    law: Law | None = None
+    start: Mapping[str, float] | None = None
 
 
 class SearchEngine(Protocol):

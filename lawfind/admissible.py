@@ -1,0 +1,344 @@
+"""Admissibility: does a fitted law have the shape every scaling law has?
+
+A law is worth what it predicts beyond its data, so before a law is compared with others it must be:
+
+1. **finite and positive** on the data's range and on an extrapolation range (the size variables and
+   the data variable up to ``factor`` times their largest value in the table, the shape variables
+   over their data range);
+2. **non-increasing in the data variable** (``D``) and **in model size when the size variables grow
+   together** (``N`` and ``Na`` at a fixed ``Na/N``; a column declared decreasing); hooks in the
+   shape variables (``G``, ``S``, ``E``, ``Na/N``, width, depth, ...) stay allowed;
+3. **bounded below**: the loss tends to a finite limit ``>= 0`` as size and data grow.
+
+Each property is decided with sympy where it resolves (the sign of a derivative, the limit along a
+ray) and with a dense numerical check where it does not: rays from anchor runs of the table, scaled in
+size and in data, evaluated on a grid and far out (to 1e300). The verdict records which method
+decided and why a law was set aside.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .data import RunTable
+from .errors import OptionError
+from .laws import Law
+from .symbols import role, scale
+
+__all__ = ["Roles", "Verdict", "check_admissible", "EXTRAPOLATION_FACTOR"]
+
+#: How far beyond the data the size and data variables are checked, by default.
+EXTRAPOLATION_FACTOR = 100.0
+_GRID = 14  # points along each ray within the extrapolation range
+_FAR = (1e2, 1e4, 1e8, 1e16, 1e32, 1e64)  # far along the joint ray (squaring steps), times the range's end
+_REL_TOL = 1e-7  # a rise smaller than this (relative) is float noise, not a rise
+_FAR_NAN = "not finite: far beyond the data, "
+_SLOW = "unbounded below: the loss keeps falling without a finite limit as size and data grow "
+_DOUBTS = (_FAR_NAN, _SLOW)  # numerical findings that a finite symbolic limit overrides
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which variables of a table are model sizes, data amounts and shape variables.
+
+    Attributes
+    ----------
+    size:
+        Variables the loss must not rise with when they grow together (``N``, ``Na``).
+    data:
+        Variables the loss must not rise with (``D``; training compute ``C``).
+    shape:
+        Every other variable: hooks allowed, checked over the data's range only.
+    """
+
+    size: tuple[str, ...]
+    data: tuple[str, ...]
+    shape: tuple[str, ...]
+
+    @classmethod
+    def infer(cls, features: Sequence[str], decreasing: Iterable[str] = ()) -> Roles:
+        """Roles of ``features`` from their canonical names (``symbols.role``); ``decreasing`` names
+        further columns in which the loss must not rise (they grow with the model size)."""
+        decreasing = list(decreasing)
+        unknown = [d for d in decreasing if d not in features]
+        if unknown:
+            from .errors import did_you_mean
+            raise OptionError(f"--decreasing names '{unknown[0]}', which is not a feature"
+                              f"{did_you_mean(unknown[0], features)}; the features are {', '.join(features)}")
+        size, data, shape = [], [], []
+        for f in features:
+            r = "size" if f in decreasing else role(f)
+            (size if r == "size" else data if r in ("data", "compute") else shape).append(f)
+        return cls(tuple(size), tuple(data), tuple(shape))
+
+    def describe(self) -> str:
+        parts = [f"{k}: {', '.join(v)}" for k, v in (("size", self.size), ("data", self.data),
+                                                     ("shape", self.shape)) if v]
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a fitted law is admissible, and why not.
+
+    Attributes
+    ----------
+    ok:
+        Admissible.
+    reasons:
+        Why it is not (empty when ``ok``): short sentences naming the property and where it fails.
+    limit:
+        The loss's limit as size and data grow together (at the table's median shape), if found.
+    method:
+        What decided: ``"sympy"`` where the symbolic checks resolved every property, else
+        ``"numeric"`` or ``"sympy+numeric"``.
+    """
+
+    ok: bool
+    reasons: tuple[str, ...]
+    limit: float | None
+    method: str
+
+    @property
+    def reason(self) -> str:
+        """The first reason, or an empty string."""
+        return self.reasons[0] if self.reasons else ""
+
+    @property
+    def category(self) -> str:
+        """A short label of the first failure (for counts): ``not finite``, ``not positive``,
+        ``rises with data``, ``rises with size``, ``unbounded below``, or ``""``."""
+        return self.reason.split(":")[0] if self.reasons else ""
+
+
+def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, roles: Roles | None = None, *,
+                     factor: float = EXTRAPOLATION_FACTOR, symbolic: bool = True, n_anchors: int = 48,
+                     seed: int = 0) -> Verdict:
+    """Check a fitted law's shape (see the module's docstring).
+
+    Parameters
+    ----------
+    law, values:
+        The law and its fitted constants (by parameter name).
+    table:
+        The runs it was fitted on: their ranges, and anchors for the rays.
+    roles:
+        The variables' roles (default: inferred from the table's feature names).
+    factor:
+        The extrapolation range: size and data variables up to ``factor`` times their largest value.
+    symbolic:
+        Try sympy's derivative signs and limits first (a few milliseconds each, with a time limit).
+    n_anchors:
+        Runs of the table from which the rays start.
+    seed:
+        Seed of the choice of anchors and of the shape values drawn for half of them.
+    """
+    if factor < 1:
+        raise OptionError(f"the extrapolation factor must be at least 1, got {factor}")
+    roles = roles or Roles.infer(table.features)
+    theta = [float(values[p]) for p in law.param_names]
+    anchors = _anchors(table, law.variables, roles, n_anchors, seed)
+    grower = [v for v in law.variables if v in roles.size]
+    data = [v for v in law.variables if v in roles.data]
+    reasons: list[str] = []
+
+    # 1-2. the grid within the extrapolation range: finite, positive, non-increasing along both axes
+    vals, cols = _grid(law, theta, anchors, table, grower, data, factor)
+    bad = ~np.isfinite(vals)
+    if bad.any():
+        reasons.append(f"not finite: {_where(cols, bad)}")
+    elif (vals <= 0).any():
+        reasons.append(f"not positive: {_where(cols, vals <= 0)}")
+    else:
+        tol = _REL_TOL * np.abs(vals)
+        if data:
+            rise = np.diff(vals, axis=2) > tol[:, :, 1:]
+            if rise.any():
+                reasons.append(f"rises with data: {_where(cols, np.pad(rise, ((0, 0), (0, 0), (1, 0))))}")
+        if grower:
+            rise = np.diff(vals, axis=1) > tol[:, 1:, :]
+            if rise.any():
+                reasons.append(f"rises with size: {_where(cols, np.pad(rise, ((0, 0), (1, 0), (0, 0))))}")
+
+    # 3. far along the joint ray: finite, non-increasing, >= 0, and converging; sympy's limit (where it
+    #    resolves) overrides a numerical doubt about overflow or a slow but converging decline
+    limit, method = None, "numeric"
+    if not reasons and (grower or data):
+        far = _far(law, theta, anchors, table, grower + data, factor)
+        sym = _symbolic(law, values, table, anchors, grower, data) if symbolic else None
+        if sym is not None:
+            limit, sym_reason, resolved = sym
+            if sym_reason:
+                reasons.append(sym_reason)
+            elif far and not far[0].startswith(_DOUBTS):
+                reasons += far
+            method = "sympy" if resolved and not far else "sympy+numeric"
+        else:
+            reasons += far
+    return Verdict(not reasons, tuple(reasons), limit, method)
+
+
+# -- numerical checks --------------------------------------------------------------------------------
+
+def _anchors(table: RunTable, variables: Sequence[str], roles: Roles, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Up to ``n`` runs spread over the table (by size), half of them with shape values redrawn
+    uniformly (on each variable's scale) over the data's range, so that unseen combinations count."""
+    rng = np.random.default_rng(seed)
+    frame = table.frame
+    order = np.argsort(frame[list(variables)].to_numpy(float).sum(axis=1) if variables else np.arange(len(frame)),
+                       kind="stable")
+    pick = order[np.unique(np.linspace(0, len(frame) - 1, min(n, len(frame))).round().astype(int))]
+    out = {v: frame[v].to_numpy(float)[pick].copy() for v in variables}
+    half = np.arange(len(pick)) % 2 == 1
+    for v in variables:
+        if v in roles.shape and half.any():
+            lo, hi = float(frame[v].min()), float(frame[v].max())
+            if scale(v) == "log" and lo > 0:
+                draw = np.exp(rng.uniform(math.log(lo), math.log(hi), half.sum()))
+            else:
+                draw = rng.uniform(lo, hi, half.sum())
+            out[v][half] = draw
+    return out
+
+
+def _spans(anchors: dict[str, np.ndarray], table: RunTable, names: Sequence[str], factor: float,
+           k: int) -> np.ndarray:
+    """Per anchor, ``k`` multipliers from 1 to ``factor`` times the table's largest value of the
+    group (measured on its first variable): shape ``(n_anchors, k)``."""
+    n = len(next(iter(anchors.values())))
+    if not names:
+        return np.ones((n, 1))
+    first = names[0]
+    top = factor * float(table.frame[first].max()) / anchors[first]
+    return np.exp(np.linspace(0.0, 1.0, k)[None, :] * np.log(np.maximum(top, 1.0))[:, None])
+
+
+def _grid(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable, grower: list[str],
+          data: list[str], factor: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The law on a (anchor, size multiplier, data multiplier) grid."""
+    s = _spans(anchors, table, grower, factor, _GRID)  # (a, ks)
+    t = _spans(anchors, table, data, factor, _GRID)  # (a, kd)
+    a, ks, kd = len(s), s.shape[1], t.shape[1]
+    cols = {}
+    for v in law.variables:
+        base = anchors[v][:, None, None]
+        mult = s[:, :, None] if v in grower else t[:, None, :] if v in data else 1.0
+        cols[v] = np.broadcast_to(base * mult, (a, ks, kd))
+    flat = [cols[v].ravel() for v in law.variables]
+    vals = law.compiled(theta, flat).reshape(a, ks, kd)
+    return vals, cols
+
+
+def _where(cols: dict[str, np.ndarray], mask: np.ndarray) -> str:
+    idx = np.unravel_index(int(np.flatnonzero(mask.ravel())[0]), mask.shape)
+    return "at " + ", ".join(f"{v}={c[idx]:.3g}" for v, c in cols.items())
+
+
+def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable, growing: list[str],
+         factor: float) -> list[str]:
+    """Along the joint ray (size and data together) far beyond the extrapolation range."""
+    mults = np.array((1.0, *_FAR))
+    cols, n = {}, len(next(iter(anchors.values())))
+    for v in law.variables:
+        base = anchors[v][:, None]
+        if v in growing:
+            end = factor * float(table.frame[v].max())
+            cols[v] = np.broadcast_to(end * mults[None, :], (n, len(mults)))
+        else:
+            cols[v] = np.broadcast_to(base, (n, len(mults)))
+    with np.errstate(all="ignore"):
+        vals = law.compiled(theta, [cols[v].ravel() for v in law.variables]).reshape(n, len(mults))
+    if np.isnan(vals).any() or np.isposinf(vals).any():
+        return [f"{_FAR_NAN}{_where(cols, ~np.isfinite(vals))}"]
+    if (vals < 0).any() or np.isneginf(vals).any():
+        return [f"unbounded below: the loss turns negative as size and data grow, {_where(cols, vals < 0)}"]
+    rise = np.diff(vals, axis=1) > _REL_TOL * np.abs(vals[:, 1:])
+    if rise.any():
+        return [f"rises with size: far beyond the data, {_where(cols, np.pad(rise, ((0, 0), (1, 0))))}"]
+    # a finite limit: the drops over successive (squaring) steps die out; a logarithmic decline does not
+    drops = -np.diff(vals, axis=1)  # >= 0
+    scale_ = np.maximum(vals[:, :1] - vals[:, -1:], 1e-12)
+    last, prev = drops[:, -1], drops[:, -2]
+    slow = (last > 1e-6 * scale_[:, 0] + 1e-12) & (last > 0.9 * prev)
+    if slow.any():
+        return [f"{_SLOW}"
+                f"(drop {last[slow][0]:.3g} over the last squaring step)"]
+    return []
+
+
+# -- symbolic checks ---------------------------------------------------------------------------------
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """A SIGALRM time limit for sympy (main thread on POSIX only; elsewhere no limit is set and the
+    caller skips the symbolic check)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        raise _Timeout
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _rational(x: float) -> sp.Rational:
+    """A nearby rational (6 significant digits): sympy's limits are exact with rationals, not Floats."""
+    if x == 0:
+        return sp.Integer(0)
+    e = math.floor(math.log10(abs(x)))
+    return sp.Rational(round(x / 10.0 ** (e - 5))) * sp.Rational(10) ** (e - 5)
+
+
+def _symbolic(law: Law, values: Mapping[str, float], table: RunTable, anchors: dict[str, np.ndarray],
+              grower: list[str], data: list[str], timeout: float = 1.5) -> tuple[float | None, str, bool] | None:
+    """Derivative signs and the limit along the joint ray at the median anchor, with sympy.
+
+    Returns ``(limit, reason, resolved)``: the limit (if found), a reason if sympy proves the law
+    inadmissible, and whether every property was resolved symbolically; ``None`` if sympy gave up.
+    """
+    t = sp.Symbol("t", positive=True)
+    expr = law.expr.xreplace({law.symbol(k): _rational(v) for k, v in values.items() if k in law.param_names})
+    resolved = True
+    try:
+        with _time_limit(timeout):
+            for names in ([*grower], [*data]):
+                if not names:
+                    continue
+                scaled = expr.xreplace({law.symbol(v): t * law.symbol(v) for v in names})
+                sign = sp.diff(scaled, t).xreplace({t: 1})
+                if sign.is_nonpositive is not True:
+                    resolved = False  # undecided symbolically (or positive somewhere): the grid decides
+            mid = {law.symbol(v): _rational(float(np.median(anchors[v])))
+                   for v in law.variables if v not in grower and v not in data}
+            ray = expr.xreplace(mid).xreplace({law.symbol(v): t * _rational(float(table.frame[v].max()))
+                                               for v in grower + data})
+            lim = sp.limit(ray, t, sp.oo)
+    except (_Timeout, NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+    if lim.is_infinite or lim == -sp.oo:
+        return None if lim == sp.oo else (None, "unbounded below: sympy finds the loss tends to -oo", True)
+    try:
+        value = float(lim)
+    except TypeError:
+        return None
+    if value < -1e-12:
+        return value, f"unbounded below: the loss tends to {value:.4g} < 0 as size and data grow", True
+    return value, "", resolved

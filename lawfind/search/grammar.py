@@ -1,0 +1,376 @@
+"""The scaling-law grammar engine: a deterministic search over the forms published laws are built from.
+
+A form is ``L = E0 + A * prod(x^-alpha_x) * modifiers + B * D^-beta * modifiers + additive hooks``:
+
+- an irreducible constant ``E0 >= 0``;
+- a power-law **model term** over a subset of the size variables (``N``, ``Na``: Chinchilla, Kaplan's
+  product, the coupled ``N^-a Na^-b`` of fine-grained MoE laws) and a **data term** ``B D^-beta``;
+- **modifiers** of the model term by a shape variable ``x`` (``G``, ``S``, ``E``, width, ...), each
+  the block of a published law: a monotone factor ``x^-p`` (``exp(-p x)`` for a bounded ratio such as
+  S); a hook ``exp(u1 l + u2 l^2)`` (lawfind's five-factor law) or ``1 + h (l - c)^2`` with ``l = ln x``
+  (``x`` for S); Clark et al.'s saturating count ``Ehat(x)^-p``; an exponent that depends on ``ln x``
+  (``alpha + q ln x``, Ludziejewski et al. 2025); a hook in a ratio of two variables
+  (``1 + h (ln(Na/N) - c)^2``);
+- modifiers of the data term: ``x^-w`` and ``beta + z ln x`` (Ludziejewski et al. 2025);
+- **additive hooks** ``k (l - c)^2``.
+
+Constants carry their physical signs as bounds: ``E0, A, B >= 0``, exponents ``alpha, beta > 0``,
+hook curvatures ``h, k >= 0``. The search is a beam search: start from the plain power-law forms, add
+one block at a time, fit every child with the robust fitter (started from its parent's optimum, so
+that a child never fits worse), keep the ``beam`` best admissible children by BIC, and stop when no
+child lowers its parent's BIC or at ``max_depth``. Deterministic for a seed; ``time_budget`` caps
+the seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import numpy as np
+import sympy as sp
+
+from ..admissible import Roles, check_admissible
+from ..compare import log_fit_stats
+from ..data import RunTable
+from ..errors import FitError, OptionError
+from ..fit import FitResult, fit_law
+from ..laws import Law, Param
+from ..symbols import scale, symbol
+from .base import Candidate, Progress
+
+__all__ = ["GrammarEngine", "Form", "Block", "base_forms", "expand"]
+
+#: Modifier kinds of the model term (at most one per variable), of the data term, and additive ones.
+MODEL_KINDS = ("power", "hook", "qhook", "sat", "exponent")
+DATA_KINDS = ("dpower", "dexponent")
+OTHER_KINDS = ("additive", "ratio")
+
+
+@dataclass(frozen=True, order=True)
+class Block:
+    """One building block: ``kind`` applied with variable ``var`` (``other / var`` for a ratio)."""
+
+    kind: str
+    var: str
+    other: str = ""
+
+    def tag(self) -> str:
+        return f"{self.kind}({self.other + '/' if self.other else ''}{self.var})"
+
+
+@dataclass(frozen=True)
+class Form:
+    """A structured law: the size variables of the model term, the data variable, the blocks."""
+
+    model: tuple[str, ...]
+    data: str | None
+    blocks: tuple[Block, ...] = ()
+
+    def key(self) -> str:
+        return f"{'*'.join(self.model)}|{self.data}|{','.join(b.tag() for b in sorted(self.blocks))}"
+
+    def describe(self) -> str:
+        parts = [f"power law in {'*'.join(self.model)}" if self.model else "", f"data term in {self.data}"
+                 if self.data else ""]
+        parts += [b.tag() for b in self.blocks]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the forms are built for: the table's variables, their roles and ranges."""
+
+    features: tuple[str, ...]
+    roles: Roles
+    ranges: dict[str, tuple[float, float]]
+    y_min: float
+    y_med: float
+
+    def l_range(self, var: str) -> tuple[float, float]:
+        lo, hi = self.ranges[var]
+        return (lo, hi) if scale(var) == "linear" else (math.log(lo), math.log(hi))
+
+    def is_count(self, var: str) -> bool:
+        return scale(var) == "log" and self.ranges[var][0] >= 1
+
+    def varies(self, var: str) -> bool:
+        lo, hi = self.ranges[var]
+        return hi > lo
+
+
+def _l(var: str) -> sp.Expr:
+    """The variable on its own scale: ``ln x`` for positive variables, ``x`` for bounded ratios."""
+    x = symbol(var)
+    return x if scale(var) == "linear" else sp.log(x)
+
+
+def _sym(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[str, float]]]:
+    """The law of a form, its neutral start values, and extra start points for its new blocks.
+
+    Returns ``(law, neutral, alternatives)``: ``neutral`` sets every modifier to its identity (so a
+    child started there equals its parent), ``alternatives`` are a few other values of hook centres.
+    """
+    params: list[Param] = []
+    neutral: dict[str, float] = {}
+    alts: list[dict[str, float]] = []
+
+    def par(name: str, init: tuple[float, float], bounds=(None, None), log: bool = False, start: float | None = None):
+        params.append(Param(name, init, bounds, log))
+        neutral[name] = start if start is not None else (math.sqrt(init[0] * init[1]) if log else sum(init) / 2)
+        return _sym(name)
+
+    def centre(name: str, var_l: tuple[float, float]) -> sp.Symbol:
+        lo, hi = var_l
+        pad = 0.5 * (hi - lo)
+        sym = par(name, (lo, hi), (lo - pad, hi + pad), start=(lo + hi) / 2)
+        for q in (0.2, 0.8):
+            alts.append({name: lo + q * (hi - lo)})
+        return sym
+
+    E0 = par("E0", (0.1 * ctx.y_min, 0.9 * ctx.y_min), (0.0, None), start=0.5 * ctx.y_min)
+    expr = E0
+    principal = form.model[0] if form.model else None
+
+    # the model term
+    if form.model:
+        # A such that the term is 40 % of the median loss at the data's geometric middle, for exponents
+        # that add up to 0.3
+        share = 0.3 / len(form.model)
+        mid = sum(0.5 * math.log(ctx.ranges[v][0] * ctx.ranges[v][1]) for v in form.model)
+        A_mid = 0.4 * ctx.y_med * math.exp(share * mid)
+        A = par("A", (A_mid / 30, A_mid * 30), (1e-30, None), log=True, start=A_mid)
+        term = A
+        for i, v in enumerate(form.model):
+            name = "alpha" if i == 0 else f"alpha_{v}"
+            alpha = par(name, (0.05, 0.8), (1e-4, 3.0), start=share)
+            if i == 0:
+                for b in form.blocks:
+                    if b.kind == "exponent":
+                        alpha = alpha + par(f"q_{b.var}", (-0.05, 0.05), (-1.0, 1.0), start=0.0) * _l(b.var)
+            term = term * symbol(v) ** (-alpha)
+        expr = expr + term * _modifiers(form, ctx, par, centre)
+    # the data term
+    if form.data:
+        lo, hi = ctx.ranges[form.data]
+        B_mid = 0.4 * ctx.y_med * math.sqrt(lo * hi) ** 0.3
+        B = par("B", (B_mid / 30, B_mid * 30), (1e-30, None), log=True, start=B_mid)
+        beta = par("beta", (0.05, 0.8), (1e-4, 3.0), start=0.3)
+        for b in form.blocks:
+            if b.kind == "dexponent":
+                beta = beta + par(f"z_{b.var}", (-0.05, 0.05), (-1.0, 1.0), start=0.0) * _l(b.var)
+        dterm = B * symbol(form.data) ** (-beta)
+        for b in form.blocks:
+            if b.kind == "dpower":
+                w = par(f"w_{b.var}", (-0.2, 0.2), (-3.0, 3.0), start=0.0)
+                dterm = dterm * (symbol(b.var) ** (-w) if scale(b.var) == "log" else sp.exp(-w * symbol(b.var)))
+        if principal is None:
+            dterm = dterm * _modifiers(form, ctx, par, centre)
+        expr = expr + dterm
+    # additive hooks
+    for b in form.blocks:
+        if b.kind == "additive":
+            k = par(f"k_{b.var}", (0.0, 0.3), (0.0, None), start=0.0)
+            c = centre(f"c_{b.var}", ctx.l_range(b.var))
+            expr = expr + k * (_l(b.var) - c) ** 2
+    variables = tuple(v for v in ctx.features if symbol(v) in expr.free_symbols)
+    law = Law("grammar", expr, variables, tuple(params), "lawfind grammar engine: " + form.describe(), "ours")
+    return law, neutral, alts
+
+
+def _modifiers(form: Form, ctx: _Context, par, centre) -> sp.Expr:
+    """The product of the model-term modifiers of ``form``."""
+    out = sp.Integer(1)
+    for b in sorted(form.blocks):
+        x, l = symbol(b.var), _l(b.var)
+        if b.kind == "power":
+            p = par(f"p_{b.var}", (-0.2, 0.2), (-3.0, 3.0), start=0.0)
+            out *= x ** (-p) if scale(b.var) == "log" else sp.exp(-p * x)
+        elif b.kind == "hook":
+            u1 = par(f"u1_{b.var}", (-0.3, 0.3), (-10.0, 10.0), start=0.0)
+            u2 = par(f"u2_{b.var}", (-0.05, 0.1), (-10.0, 10.0), start=0.0)
+            out *= sp.exp(u1 * l + u2 * l ** 2)
+        elif b.kind == "qhook":
+            h = par(f"h_{b.var}", (0.0, 0.2), (0.0, 50.0), start=1e-3)
+            c = centre(f"c_{b.var}", ctx.l_range(b.var))
+            out *= 1 + h * (l - c) ** 2
+        elif b.kind == "sat":
+            # Clark et al. 2022: 1/Ehat = 1/(x - 1 + (1/x_start - 1/x_max)^-1) + 1/x_max
+            p = par(f"p_{b.var}", (0.02, 0.3), (0.0, 3.0), start=0.0)
+            lo, hi = ctx.ranges[b.var]
+            xs = par(f"{b.var}_start", (1.5, 10.0), (1.0001, 1e4), log=True, start=2.0)
+            xm = par(f"{b.var}_max", (2 * hi, 100 * hi), (1.01 * lo + 1, 1e9), log=True, start=10 * hi)
+            ehat = 1 / (1 / (x - 1 + 1 / (1 / xs - 1 / xm)) + 1 / xm)
+            out *= ehat ** (-p)
+        elif b.kind == "ratio":
+            y = symbol(b.other)
+            lo = math.log(ctx.ranges[b.other][0] / ctx.ranges[b.var][1])
+            hi = math.log(ctx.ranges[b.other][1] / ctx.ranges[b.var][0])
+            h = par(f"h_{b.other}_{b.var}", (0.0, 0.2), (0.0, 50.0), start=1e-3)
+            c = centre(f"c_{b.other}_{b.var}", (lo, hi))
+            out *= 1 + h * (sp.log(y / x) - c) ** 2
+    return out
+
+
+def base_forms(ctx: _Context) -> list[Form]:
+    """Plain power laws: one size variable with the data term (or without, where there is none)."""
+    data = next((d for d in ctx.roles.data if ctx.varies(d)), None)
+    sizes = [v for v in ctx.roles.size if ctx.varies(v)]
+    if not sizes and data is None:
+        sizes = [v for v in ctx.features if scale(v) == "log" and ctx.varies(v)][:1]
+    forms = [Form((v,), data) for v in sizes]
+    return forms or [Form((), data)]
+
+
+def expand(form: Form, ctx: _Context) -> list[Form]:
+    """Every form with one more block (or one more size variable in the model term)."""
+    out: list[Form] = []
+    used = {(b.kind, b.var) for b in form.blocks}
+    on_model = {b.var for b in form.blocks if b.kind in MODEL_KINDS}
+    shapes = [v for v in ctx.roles.shape if ctx.varies(v)]
+    sizes = [v for v in ctx.roles.size if ctx.varies(v)]
+
+    def add(block: Block) -> None:
+        out.append(replace(form, blocks=tuple(sorted((*form.blocks, block)))))
+
+    for v in sizes:  # coupling: another size variable in the product
+        if form.model and v not in form.model:
+            out.append(replace(form, model=(*form.model, v)))
+    for v in shapes:
+        if (form.model or form.data) and v not in on_model:
+            for kind in ("power", "hook", "qhook"):
+                add(Block(kind, v))
+            if ctx.is_count(v):
+                add(Block("sat", v))
+        if form.model and ("exponent", v) not in used and scale(v) == "log":
+            add(Block("exponent", v))
+        if form.data and form.model:
+            for kind in DATA_KINDS:
+                if (kind, v) not in used and (kind != "dexponent" or scale(v) == "log"):
+                    add(Block(kind, v))
+        if ("additive", v) not in used:
+            add(Block("additive", v))
+    if form.model:
+        logs = [v for v in (*sizes, *shapes) if scale(v) == "log"]
+        for i, a in enumerate(logs):
+            for b in logs[i + 1:]:
+                same_role = (a in sizes) == (b in sizes)
+                if same_role and ("ratio", a) not in used and ("ratio", b) not in used:
+                    add(Block("ratio", a, b))
+    return out
+
+
+@dataclass(frozen=True)
+class _Node:
+    form: Form
+    law: Law
+    fit: FitResult
+    bic: float
+
+
+@dataclass(frozen=True)
+class GrammarEngine:
+    """Beam search over structured scaling-law forms (see the module's docstring).
+
+    Parameters
+    ----------
+    beam:
+        Forms kept at each depth.
+    max_depth:
+        Blocks added at most.
+    time_budget:
+        Seconds at most (the search stops expanding once spent); ``None``: depth and beam only.
+    seed:
+        Seed of the fits' starts.
+    decreasing:
+        Columns that grow with the model size (the loss must not rise with them), beside ``N, Na``.
+    n_keep:
+        Candidates returned (the best by BIC, and the best of every number of constants).
+    """
+
+    beam: int = 4
+    max_depth: int = 4
+    time_budget: float | None = None
+    seed: int = 0
+    decreasing: tuple[str, ...] = ()
+    n_keep: int = 30
+    name: str = field(default="grammar", init=False)
+    OPTIONS: ClassVar[frozenset[str]] = frozenset({"beam", "max_depth", "time_budget", "seed", "decreasing",
+                                                   "n_keep"})
+
+    def __post_init__(self) -> None:
+        if self.beam < 1 or self.max_depth < 0 or self.n_keep < 1:
+            raise OptionError("the grammar engine needs beam >= 1, max_depth >= 0 and n_keep >= 1")
+
+    def search(self, table: RunTable, *, progress: Progress | None = None) -> list[Candidate]:
+        t0 = time.monotonic()
+        ctx = _Context(tuple(table.features), Roles.infer(table.features, self.decreasing), table.ranges(),
+                       float(table.y.min()), float(np.median(table.y)))
+        seen: dict[str, _Node] = {}
+
+        def out_of_time() -> bool:
+            return self.time_budget is not None and time.monotonic() - t0 > self.time_budget
+
+        beam = [n for n in (self._fit(f, ctx, table, None) for f in base_forms(ctx)) if n is not None]
+        for n in beam:
+            seen[n.form.key()] = n
+        beam = sorted(beam, key=lambda n: n.bic)[: self.beam]
+        for depth in range(1, self.max_depth + 1):
+            children: dict[str, tuple[Form, _Node]] = {}
+            for parent in beam:
+                for f in expand(parent.form, ctx):
+                    if f.key() not in seen and f.key() not in children:
+                        children[f.key()] = (f, parent)
+            fitted = []
+            for i, (f, parent) in enumerate(children.values()):
+                if out_of_time():
+                    break
+                if progress:
+                    progress(i, len(children), f"depth {depth}: {f.describe()}")
+                node = self._fit(f, ctx, table, parent)
+                if node is not None:
+                    seen[f.key()] = node
+                    fitted.append((node, parent))
+            better = [n for n, p in fitted if n.bic < p.bic - 2.0]  # a real improvement, not noise
+            if not better or out_of_time():
+                break
+            beam = sorted(better, key=lambda n: n.bic)[: self.beam]
+        if progress:
+            progress(1, 1, f"{len(seen)} forms fitted")
+        nodes = sorted(seen.values(), key=lambda n: n.bic)
+        keep = nodes[: self.n_keep]
+        for k in sorted({n.fit.n_params for n in nodes}):  # the best of each size, for the front
+            best_k = next(n for n in nodes if n.fit.n_params == k)
+            if best_k not in keep:
+                keep.append(best_k)
+        return [Candidate(n.law.expr, "grammar", n.form.describe(), 0, law=n.law,
+                          start={p: n.fit.values[p] for p in n.law.param_names}) for n in keep]
+
+    def _fit(self, form: Form, ctx: _Context, table: RunTable, parent: _Node | None) -> _Node | None:
+        try:
+            law, neutral, alts = build(form, ctx)
+        except (ValueError, ZeroDivisionError):
+            return None
+        if law.n_params >= len(table) - 2:
+            return None
+        starts = [neutral]
+        if parent is not None:
+            inherited = {**neutral, **{k: v for k, v in parent.fit.values.items() if k in neutral}}
+            starts = [inherited] + [{**inherited, **a} for a in alts]
+        try:
+            fit = fit_law(law, table, n_starts=24 if parent is None else 2, seed=self.seed, initial=starts)
+        except FitError:
+            return None
+        verdict = check_admissible(law, fit.values, table, Roles.infer(table.features, self.decreasing),
+                                   symbolic=False)
+        if not verdict.ok:
+            return None
+        bic = log_fit_stats(table.y, fit.predict(table), fit.n_params)[2]
+        return _Node(form, law, fit, bic) if math.isfinite(bic) else None
+
