@@ -92,7 +92,7 @@ def _single(args) -> int:
     d = design(args.N, args.Na, int(args.G), args.S, d_model=args.d_model, n_layers=args.n_layers,
                n_heads=args.n_heads, seq_len=args.seq_len)
     print(f"design: E={d.config.n_experts} G={d.config.top_k} d_expert={d.config.d_expert} "
-          f"n_shared={d.config.n_shared}; achieved N={d.achieved['N']:.4g} Na={d.achieved['Na']:.4g} "
+          f"d_shared={d.config.d_shared}; achieved N={d.achieved['N']:.4g} Na={d.achieved['Na']:.4g} "
           f"S={d.achieved['S']:.3f} (error {d.error:.2%})")
     if args.command == "design":
         return 0
