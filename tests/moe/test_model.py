@@ -9,8 +9,8 @@ import math
 import pytest
 import torch
 
-from moe.model import (INIT_STD, MLP, MoEConfig, MoEFFN, MoETransformer, count_params, grouped_mm_unsupported,
-                       switch_load_balancing_loss)
+from moe.model import (MLP, MoEConfig, MoEFFN, MoETransformer, count_params, grouped_mm_unsupported,
+                       init_std, switch_load_balancing_loss)
 
 
 @pytest.mark.parametrize("kw", [dict(n_experts=8, top_k=2, d_shared=16), dict(n_experts=4, top_k=1),
@@ -46,14 +46,16 @@ def test_one_initialisation_for_routed_shared_and_dense_weights():
     moe = MoETransformer(MoEConfig(d_model=64, n_heads=4, n_layers=L, n_experts=8, top_k=2, d_expert=32, d_shared=48))
     dense = MoETransformer(MoEConfig(d_model=64, n_heads=4, n_layers=L, n_experts=0, top_k=2, d_expert=32))
     ffn, mlp = moe.blocks[1].ffn, dense.blocks[1].ffn
-    residual = INIT_STD / math.sqrt(2 * L)  # GPT-2's scaled residual projections
+    std = init_std(64)
+    assert std == pytest.approx(0.079, abs=1e-3) and init_std(768) == pytest.approx(0.0228, abs=1e-4)  # SmallInit
+    residual = std / math.sqrt(2 * L)  # GPT-2's scaled residual projections
     up = {"routed": ffn.experts.w_up, "shared": ffn.shared.up.weight, "dense": mlp.up.weight}
     down = {"routed": ffn.experts.w_down, "shared": ffn.shared.down.weight, "dense": mlp.down.weight}
-    assert all(_std_matches(w, INIT_STD) for w in up.values()), {k: w.std().item() for k, w in up.items()}
+    assert all(_std_matches(w, std) for w in up.values()), {k: w.std().item() for k, w in up.items()}
     assert all(_std_matches(w, residual) for w in down.values()), {k: w.std().item() for k, w in down.items()}
     # and the rest of the model follows the same rule
-    assert _std_matches(moe.embed.weight, INIT_STD) and _std_matches(moe.blocks[0].attn.qkv.weight, INIT_STD)
-    assert _std_matches(moe.blocks[0].attn.proj.weight, residual) and _std_matches(ffn.router.weight, INIT_STD)
+    assert _std_matches(moe.embed.weight, std) and _std_matches(moe.blocks[0].attn.qkv.weight, std)
+    assert _std_matches(moe.blocks[0].attn.proj.weight, residual) and _std_matches(ffn.router.weight, std)
     # the old bug: routed experts started 1.7x wider than the shared and dense FFNs
     ratio = ffn.experts.w_up.std().item() / ffn.shared.up.weight.std().item()
     assert abs(ratio - 1) < 0.05
