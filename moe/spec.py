@@ -29,13 +29,15 @@ Spec (``runs/*.toml``)::
     G = [1, 8]                       # integers
     S = [0.0, 0.5]                   # uniform
     D = [1e5, 4e5]                   # log-uniform
+    max_error = 0.1                  # redraw points whose designed N or Na misses by more (default 0.1)
     [seeds]                          # repeats at the base point, to measure noise
     values = [0, 1, 2]
 
 Unknown keys are errors (with "did you mean"). Every run has the same ``data_seed`` (common random
 numbers: the same batch order for every configuration) unless the base sets another one for all.
-A random draw that cannot be realised (Na below the attention parameters of the width and depth) is
-redrawn, up to 20 times; redraws and dropped points are counted in the plan and reported.
+A random draw that cannot be realised (Na below the attention parameters of the width and depth, or a
+designed N or Na off its target by more than ``max_error``) is redrawn, up to 20 times; redraws and
+dropped points are counted in the plan and reported.
 """
 
 from __future__ import annotations
@@ -81,11 +83,13 @@ class Family:
 
 @dataclass(frozen=True)
 class RandomFill:
-    """``n`` random points in the box ``ranges`` (keys among N, ratio, G, S, D), drawn from ``seed``."""
+    """``n`` random points in the box ``ranges`` (keys among N, ratio, G, S, D), drawn from ``seed``;
+    a point whose design misses N or Na by more than ``max_error`` (relative) is redrawn."""
 
     n: int
     seed: int = 0
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=lambda: MappingProxyType({}))
+    max_error: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,8 @@ class SweepSpec:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: the designed model, its training settings, its targets and its hash (picklable: it
-    travels to worker processes)."""
+    """One run: the designed model, its training settings, its targets, its hash and the design's
+    largest relative error in N and Na (picklable: it travels to worker processes)."""
 
     model: MoEConfig
     train: TrainConfig
@@ -114,6 +118,7 @@ class RunSpec:
     corpus: str
     key: str
     label: str
+    error: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ def _family(raw, i: int, source: str) -> Family:
 def _random(raw, source: str) -> RandomFill:
     if not isinstance(raw, dict):
         raise SpecError(f"[random] of '{source}' must be a table")
-    _unknown(raw, ("n", "seed", *FACTORS), "[random]", source)
+    _unknown(raw, ("n", "seed", "max_error", *FACTORS), "[random]", source)
     ranges = {}
     for k in FACTORS:
         if k in raw:
@@ -195,8 +200,12 @@ def _random(raw, source: str) -> RandomFill:
             if len(lo_hi) != 2 or lo_hi[0] > lo_hi[1]:
                 raise SpecError(f"'{k}' in [random] of '{source}' must be [low, high], got {raw[k]!r}")
             ranges[k] = lo_hi
+    max_error = _typed(raw.get("max_error", 0.1), "float", "max_error", "[random]", source)
+    if max_error <= 0:
+        raise SpecError(f"'max_error' in [random] of '{source}' must be > 0 (a relative error, e.g. 0.1)")
     return RandomFill(_typed(raw.get("n", 0), "int", "n", "[random]", source),
-                      _typed(raw.get("seed", 0), "int", "seed", "[random]", source), MappingProxyType(ranges))
+                      _typed(raw.get("seed", 0), "int", "seed", "[random]", source), MappingProxyType(ranges),
+                      max_error)
 
 
 def parse_spec(raw: Mapping, source: str = "<spec>") -> SweepSpec:
@@ -253,7 +262,7 @@ def _run(spec: SweepSpec, target: Mapping[str, float], seed: int, label: str) ->
     d = design(target["N"], target["Na"], int(round(target["G"])), float(target["S"]), **spec.model)
     tcfg = TrainConfig(tokens=int(target["D"]), **{**spec.train, "seed": seed})
     return RunSpec(d.config, tcfg, {**target, "G": int(round(target["G"]))}, spec.corpus,
-                   run_hash(d.config, tcfg, spec.corpus), label)
+                   run_hash(d.config, tcfg, spec.corpus), label, d.error)
 
 
 def _draw(rng: np.random.Generator, ranges: Mapping[str, tuple[float, float]], point: Mapping[str, float]) -> dict:
@@ -269,6 +278,20 @@ def _draw(rng: np.random.Generator, ranges: Mapping[str, tuple[float, float]], p
     if "S" in ranges:
         t["S"] = float(rng.uniform(*ranges["S"]))
     return t
+
+
+def _random_run(spec: SweepSpec, rng: np.random.Generator, point: Mapping[str, float],
+                seed: int) -> tuple[RunSpec | None, str]:
+    """A run at a random point, or ``None`` and why that point cannot be realised."""
+    try:
+        run = _run(spec, _draw(rng, spec.random.ranges, point), seed, "random")
+    except ValueError as exc:
+        return None, str(exc)
+    if run.error > spec.random.max_error:
+        t = run.target
+        return None, (f"the closest shape to N = {t['N']:.3g}, Na = {t['Na']:.3g}, G = {t['G']} misses them "
+                      f"by {run.error:.0%} (max_error {spec.random.max_error:g})")
+    return run, ""
 
 
 def _label(fam: Family) -> str:
@@ -295,12 +318,12 @@ def expand(spec: SweepSpec) -> Plan:
         rng = np.random.default_rng(spec.random.seed)
         for _ in range(spec.random.n):
             for _attempt in range(MAX_DRAWS):
-                try:
-                    runs.append(_run(spec, _draw(rng, spec.random.ranges, point), seed0, "random"))
+                run, why = _random_run(spec, rng, point, seed0)
+                if run is not None:
+                    runs.append(run)
                     break
-                except ValueError as exc:
-                    redrawn += 1
-                    reason = reason or str(exc)
+                redrawn += 1
+                reason = reason or why
             else:
                 dropped += 1
     runs += [_run(spec, point, s, "seed") for s in spec.seeds]

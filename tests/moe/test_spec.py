@@ -84,6 +84,16 @@ def test_unrealisable_random_points_are_counted_and_reported():
     assert "2 points dropped after 20 draws each" in hopeless.report()
 
 
+def test_random_points_the_designer_misses_are_redrawn():
+    box = {"n": 5, "N": [2e5, 4e5], "ratio": [0.1, 0.6], "G": [1, 16]}
+    loose, strict = (expand(parse_spec(_raw(random={**box, "max_error": e}))) for e in (1.0, 0.01))
+    assert loose.redrawn == 0 and max(r.error for r in loose.runs) > 0.01
+    assert strict.redrawn > 0 and "misses them by" in strict.report()
+    assert all(r.error <= 0.01 for r in strict.runs if r.label == "random")
+    with pytest.raises(SpecError, match="did you mean 'max_error'"):
+        parse_spec(_raw(random={**box, "max_err": 0.1}))
+
+
 def test_cli_names_a_misspelt_key_on_one_line(tmp_path, capsys):
     spec = tmp_path / "typo.toml"
     spec.write_text("[base]\n" + "\n".join(f"{k} = {v}" for k, v in BASE.items()) + "\nlearning_rate = 1e-3\n")
