@@ -97,7 +97,7 @@ def test_random_points_the_designer_misses_are_redrawn():
 def test_cli_names_a_misspelt_key_on_one_line(tmp_path, capsys):
     spec = tmp_path / "typo.toml"
     spec.write_text("[base]\n" + "\n".join(f"{k} = {v}" for k, v in BASE.items()) + "\nlearning_rate = 1e-3\n")
-    assert main(["sweep", str(spec), "-o", str(tmp_path / "x.parquet"), "--dry-run"]) == 2
+    assert main(["sweep", str(spec), "-o", str(tmp_path / "x.parquet")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: unknown key 'learning_rate' in [base]")
     assert "did you mean 'lr'?" in err and not (tmp_path / "x.parquet").exists()
