@@ -1,4 +1,8 @@
-"""The ``moe`` command: ``moe sweep SPEC -o runs/NAME.parquet``, ``moe train``, ``moe design``."""
+"""The ``moe`` command: ``moe sweep SPEC -o runs/NAME.parquet``, ``moe train``, ``moe design``.
+
+Exit status: 0 on success, 1 when runs of a sweep failed (they are journalled; ``--retry-failed``),
+2 on bad input (one line ``error: ...``), 130 when interrupted.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", default="local", help="local (default) or ray")
     s.add_argument("--ray-address", help="address of a Ray cluster (default: start a local one)")
     s.add_argument("--dry-run", action="store_true", help="list the runs without training")
+    s.add_argument("--retry-failed", action="store_true", help="run the runs the journal holds as failed again")
     for name in ("train", "design"):
         t = sub.add_parser(name, help="train one model" if name == "train" else "show the designed shape")
         for k, d in (("N", 1e6), ("Na", 3e5), ("G", 4), ("S", 0.2), ("D", 2e5)):
@@ -67,22 +72,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sweep(args) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .sweep import expand, load_spec, read_journal, run_sweep
+    from .spec import expand, load_spec
+    from .sweep import read_failures, read_journal, run_sweep
 
-    runs = expand(load_spec(args.spec))
+    plan = expand(load_spec(args.spec))
+    runs = plan.runs
     done = {r["run_key"] for r in read_journal(args.out)}
-    print(f"{len(runs)} runs in the spec, {sum(r.key in done for r in runs)} already finished")
+    failed = {r["run_key"] for r in read_failures(args.out)} - done
+    n_done, n_failed = sum(r.key in done for r in runs), sum(r.key in failed for r in runs)
+    print(f"{len(runs)} runs in the spec, {n_done} already finished, {n_failed} failed before"
+          + ("" if not n_failed else " (rerun)" if args.retry_failed else " (skipped; --retry-failed reruns them)"))
+    if plan.report():
+        print(plan.report())
     if args.dry_run:
         for r in runs:
-            print(f"{r.key} {r.label:<10} N={r.target['N']:.3g} Na={r.target['Na']:.3g} G={r.target['G']} "
-                  f"S={r.target['S']:.2f} D={r.target['D']:.3g} E={r.model.n_experts} h={r.model.d_expert}")
+            t, m = r.target, r.model
+            print(f"{r.key} {r.label:<14} seed={r.train.seed} N={t['N']:.3g} Na={t['Na']:.3g} G={t['G']} "
+                  f"S={t['S']:.2f} D={t['D']:.3g} E={m.n_experts} h={m.d_expert} d_shared={m.d_shared}")
         return 0
+    new_failures = []
+
+    def ended(record: dict, n: int, total: int) -> None:
+        bar.update(task, completed=n)
+        if record.get("status") == "failed":
+            new_failures.append(record)
+            bar.console.print(f"run {record['run_key']} ({record['label']}) failed: {record['error']}")
+
     with Progress(TextColumn("sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn()) as bar:
-        task = bar.add_task("runs", total=len(runs), completed=sum(r.key in done for r in runs))
-        run_sweep(runs, args.out, workers=args.workers, backend=args.backend, ray_address=args.ray_address,
-                  on_done=lambda row, n, total: bar.update(task, completed=n))
-    print(f"wrote {args.out}")
+        task = bar.add_task("runs", total=len(runs), completed=n_done + (0 if args.retry_failed else n_failed))
+        result = run_sweep(runs, args.out, workers=args.workers, backend=args.backend,
+                           ray_address=args.ray_address, retry_failed=args.retry_failed, on_done=ended)
+    print(f"wrote {args.out}: {len(result.frame)} finished runs")
+    if new_failures:
+        print(f"{len(new_failures)} of {result.ran} runs failed (journalled in {args.out}.journal.jsonl; "
+              "rerun with --retry-failed)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -92,16 +117,23 @@ def _single(args) -> int:
     d = design(args.N, args.Na, int(args.G), args.S, d_model=args.d_model, n_layers=args.n_layers,
                n_heads=args.n_heads, seq_len=args.seq_len)
     print(f"design: E={d.config.n_experts} G={d.config.top_k} d_expert={d.config.d_expert} "
-          f"n_shared={d.config.n_shared}; achieved N={d.achieved['N']:.4g} Na={d.achieved['Na']:.4g} "
+          f"d_shared={d.config.d_shared}; achieved N={d.achieved['N']:.4g} Na={d.achieved['Na']:.4g} "
           f"S={d.achieved['S']:.3f} (error {d.error:.2%})")
     if args.command == "design":
         return 0
     from .data import load_corpus
-    from .train import TrainConfig, train
+    from .train import TrainConfig, TrainingDiverged, divergence, train
 
-    row = train(d.config, TrainConfig(tokens=int(args.D), batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                                      threads=args.threads), load_corpus(args.corpus or None))
-    print(f"loss {row['loss']:.4f} after D={row['D']:.4g} tokens; {row['tokens_per_s']:.0f} tokens/s")
+    try:
+        row = train(d.config, TrainConfig(tokens=int(args.D), batch_size=args.batch_size, lr=args.lr,
+                                          seed=args.seed, threads=args.threads), load_corpus(args.corpus or None))
+    except TrainingDiverged as exc:
+        print(f"error: {exc} (try a smaller --lr)", file=sys.stderr)
+        return 1
+    print(f"loss {row['loss']:.4f} after D={row['D']:.4g} tokens; {row['tokens_per_s']:.0f} tokens/s; "
+          f"dispatch {row['dispatch']}")
+    if divergence(row["loss"], row["vocab_size"]):
+        print(f"warning: {divergence(row['loss'], row['vocab_size'])}", file=sys.stderr)
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(row, fh, indent=2)

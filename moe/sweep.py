@@ -1,171 +1,82 @@
-"""Sweeps: a TOML spec -> runs -> one parquet row per finished run, resumable.
+"""Sweeps: the runs of a spec (``moe.spec``) -> one parquet row per finished run, resumable.
 
-Spec (``runs/*.toml``)::
-
-    name = "tiny"
-    corpus = ""                      # "" = the default corpus; or a folder / token file
-    [base]                           # the base point: design targets and training settings
-    N = 1e6
-    Na = 3e5
-    G = 4
-    S = 0.2
-    D = 2e5                          # training tokens
-    d_model = 64
-    n_layers = 2
-    n_heads = 4
-    seq_len = 64
-    batch_size = 16
-    lr = 3e-3
-    [[family]]                       # vary one factor around the base point
-    vary = "G"                       # N, ratio (= Na/N), G, S or D
-    values = [1, 2, 4, 8]
-    [random]                         # a random fill of the box
-    n = 10
-    seed = 0
-    N = [3e5, 3e6]                   # log-uniform
-    ratio = [0.1, 0.6]
-    G = [1, 8]                       # integers
-    S = [0.0, 0.5]
-    D = [1e5, 4e5]
-    [seeds]                          # repeats at the base point, to measure noise
-    values = [0, 1, 2]
-
-Every run is keyed by a hash of its full configuration. A finished run is appended to
+Every run is keyed by a hash of its full configuration. Each run that ends is appended to
 ``OUT.journal.jsonl`` (one line, one ``write`` with ``O_APPEND``, then ``fsync``) by the parent
-process only, and the parquet is rewritten atomically (temporary file + ``os.replace``). A killed and
-restarted sweep skips the hashes in the journal: no finished run is lost or run twice.
+process only: a finished run as its row, a failed run (it raised, or its loss diverged: non-finite,
+or above the uniform baseline ln V at the end) as ``{"status": "failed", "error": ...}`` with its
+targets. A failure does not stop the sweep. The parquet holds the finished runs only and is rewritten
+atomically (temporary file + ``os.replace``). A killed and restarted sweep skips the finished runs
+and the failed ones (``retry_failed=True`` runs those again): no finished run is lost or run twice.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tomllib
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .data import load_corpus
-from .designer import design, vary
-from .model import MoEConfig
-from .train import TrainConfig, run_hash, train
+from .spec import RunSpec
+from .train import divergence, train
 
-__all__ = ["RunSpec", "load_spec", "expand", "run_sweep", "read_journal"]
-
-_MODEL_KEYS = {f.name for f in fields(MoEConfig)} - {"n_experts", "top_k", "d_expert", "n_shared", "vocab_size"}
-_TRAIN_KEYS = {f.name for f in fields(TrainConfig)} - {"tokens"}
+__all__ = ["SweepResult", "run_sweep", "read_journal", "read_failures", "journal_path"]
 
 
 @dataclass(frozen=True)
-class RunSpec:
-    """One run: the designed model, its training settings, its targets and its hash."""
+class SweepResult:
+    """The finished rows (``frame``, as in the parquet) and the failures still outstanding."""
 
-    model: MoEConfig
-    train: TrainConfig
-    target: dict
-    corpus: str
-    key: str
-    label: str
+    frame: pd.DataFrame
+    failed: tuple[dict, ...]
+    ran: int  # runs attempted by this call
 
 
-def load_spec(path: str | Path) -> dict:
-    path = Path(path)
-    try:
-        spec = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"no such sweep spec: '{path}'") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"'{path}' is not valid TOML: {exc}") from None
-    if "base" not in spec:
-        raise ValueError(f"'{path}' has no [base] table: it needs the base point (N, Na, G, S, D, ...)")
-    missing = [k for k in ("N", "Na", "G", "S", "D") if k not in spec["base"]]
-    if missing:
-        raise ValueError(f"[base] in '{path}' lacks {missing}")
-    return spec
-
-
-def _run(base: dict, target: dict, seed: int, corpus: str, label: str) -> RunSpec:
-    model_kw = {k: v for k, v in base.items() if k in _MODEL_KEYS}
-    train_kw = {k: v for k, v in base.items() if k in _TRAIN_KEYS}
-    d = design(target["N"], target["Na"], int(round(target["G"])), float(target["S"]), **model_kw)
-    tcfg = TrainConfig(tokens=int(target["D"]), **{**train_kw, "seed": seed})
-    return RunSpec(d.config, tcfg, {**target, "G": int(round(target["G"]))}, corpus,
-                   run_hash(d.config, tcfg, corpus), label)
-
-
-def expand(spec: dict) -> list[RunSpec]:
-    """The runs of a spec, without repeats (same hash = same run)."""
-    base = dict(spec["base"])
-    point = {k: float(base[k]) for k in ("N", "Na", "G", "S", "D")}
-    corpus = spec.get("corpus", "")
-    seed0 = int(base.get("seed", 0))
-    runs = [_run(base, point, seed0, corpus, "base")]
-    for fam in spec.get("family", []):
-        for t in vary(point, fam["vary"], fam["values"]):
-            runs.append(_run(base, t, seed0, corpus, f"vary {fam['vary']}"))
-    rnd = spec.get("random")
-    if rnd:
-        rng = np.random.default_rng(int(rnd.get("seed", 0)))
-        for _ in range(int(rnd.get("n", 0))):
-            for _attempt in range(20):  # redraw points whose Na is below what the width and depth allow
-                try:
-                    runs.append(_run(base, _draw(rng, rnd, point), seed0, corpus, "random"))
-                    break
-                except ValueError:
-                    continue
-    for s in spec.get("seeds", {}).get("values", []):
-
-        runs.append(_run(base, point, int(s), corpus, "seed"))
-    seen, out = set(), []
-    for r in runs:
-        if r.key not in seen:
-            seen.add(r.key)
-            out.append(r)
-    return out
-
-
-def _draw(rng: np.random.Generator, rnd: dict, point: dict) -> dict:
-    """A random point of the box: log-uniform N, ratio and D; integer G; uniform S."""
-    t = dict(point)
-    for k in ("N", "D"):
-        if k in rnd:
-            t[k] = float(np.exp(rng.uniform(*np.log(rnd[k]))))
-    ratio = float(np.exp(rng.uniform(*np.log(rnd["ratio"])))) if "ratio" in rnd else point["Na"] / point["N"]
-    t["Na"] = t["N"] * ratio
-    if "G" in rnd:
-        t["G"] = float(rng.integers(rnd["G"][0], rnd["G"][1] + 1))
-    if "S" in rnd:
-        t["S"] = float(rng.uniform(*rnd["S"]))
-    return t
-
-
-def journal_path(out: Path) -> Path:
+def journal_path(out: str | Path) -> Path:
+    out = Path(out)
     return out.with_name(out.name + ".journal.jsonl")
 
 
-def read_journal(out: str | Path) -> list[dict]:
-    """Finished rows; a torn last line (a kill mid-write) is ignored, a repeated key kept once."""
-    path = journal_path(Path(out))
+def _read(out: str | Path) -> tuple[list[dict], dict[str, dict]]:
+    """Finished rows (first line per key) and failures of keys that never finished (last line per key).
+
+    A torn last line (a kill mid-write) is ignored; lines without a status are finished rows.
+    """
+    path = journal_path(out)
+    rows, failed, seen = [], {}, set()
     if not path.exists():
-        return []
-    rows, seen = [], set()
+        return rows, failed
     for line in path.read_text().splitlines():
         try:
-            row = json.loads(line)
+            rec = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if row.get("run_key") not in seen:
-            seen.add(row["run_key"])
-            rows.append(row)
-    return rows
+        key = rec.get("run_key")
+        if rec.get("status") == "failed":
+            failed[key] = rec
+        elif key not in seen:
+            seen.add(key)
+            rows.append(rec)
+    return rows, {k: v for k, v in failed.items() if k not in seen}
 
 
-def _append(path: Path, row: dict) -> None:
-    data = (json.dumps(row) + "\n").encode()
+def read_journal(out: str | Path) -> list[dict]:
+    """The finished rows in the journal of ``out``."""
+    return _read(out)[0]
+
+
+def read_failures(out: str | Path) -> list[dict]:
+    """The failure records of runs in the journal of ``out`` that have not finished since."""
+    return list(_read(out)[1].values())
+
+
+def _append(path: Path, record: dict) -> None:
+    data = (json.dumps(record) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, data)
@@ -180,31 +91,59 @@ def _write_parquet(out: Path, rows: list[dict]) -> None:
     os.replace(tmp, out)
 
 
+def _identity(run: RunSpec) -> dict:
+    t = run.target
+    return {"run_key": run.key, "label": run.label, "seed": run.train.seed, "target_N": t["N"],
+            "target_Na": t["Na"], "target_G": t["G"], "target_S": t["S"], "target_D": t["D"]}
+
+
+def _failure(run: RunSpec, error: str, started: float) -> dict:
+    return {"status": "failed", **_identity(run), "error": error, "wall_time": time.perf_counter() - started}
+
+
 def _execute(run: RunSpec) -> dict:
-    corpus = load_corpus(run.corpus or None)
-    row = train(run.model, run.train, corpus)
-    row.update(run_key=run.key, label=run.label, target_N=run.target["N"], target_Na=run.target["Na"])
-    return row
+    """Train one run; return its row, or a failure record (it never raises)."""
+    started = time.perf_counter()
+    try:
+        corpus = load_corpus(run.corpus or None)
+        row = train(run.model, run.train, corpus)
+    except Exception as exc:  # any error of one run is journalled; the sweep goes on
+        return _failure(run, f"{type(exc).__name__}: {exc}", started)
+    why = divergence(row["loss"], row["vocab_size"])
+    if why:
+        return _failure(run, why, started)
+    return {**row, **_identity(run)}
 
 
 def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, backend: str = "local",
-              ray_address: str | None = None, on_done: Callable[[dict, int, int], None] | None = None) -> pd.DataFrame:
-    """Run what the journal does not hold yet; return every finished row (also in ``out``)."""
+              ray_address: str | None = None, retry_failed: bool = False,
+              on_done: Callable[[dict, int, int], None] | None = None) -> SweepResult:
+    """Run what the journal does not hold yet (and its failures with ``retry_failed``).
+
+    ``on_done(record, ended, total)`` is called after each run ends (finished or failed).
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = read_journal(out)
+    rows, failed = _read(out)
     done = {r["run_key"] for r in rows}
-    pending = [r for r in runs if r.key not in done]
-    total = len(done) + len(pending)
+    runs = list(runs)
+    pending = [r for r in runs if r.key not in done and (retry_failed or r.key not in failed)]
+    total, ended = len(runs), len(runs) - len(pending)
     if rows:
         _write_parquet(out, rows)
 
-    def finish(row: dict) -> None:
-        _append(journal_path(out), row)
-        rows.append(row)
-        _write_parquet(out, rows)
+    def finish(record: dict) -> None:
+        nonlocal ended
+        _append(journal_path(out), record)
+        ended += 1
+        if record.get("status") == "failed":
+            failed[record["run_key"]] = record
+        else:
+            failed.pop(record["run_key"], None)
+            rows.append(record)
+            _write_parquet(out, rows)
         if on_done:
-            on_done(row, len(rows), total)
+            on_done(record, ended, total)
 
     if backend == "local":
         if workers <= 1:
@@ -212,21 +151,29 @@ def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, bac
                 finish(_execute(r))
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_execute, r) for r in pending}
+                futures = {pool.submit(_execute, r): r for r in pending}
                 while futures:
-                    finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                    finished, _ = wait(futures, return_when=FIRST_COMPLETED)
                     for f in finished:
-                        finish(f.result())
+                        run = futures.pop(f)
+                        try:
+                            finish(f.result())
+                        except Exception as exc:  # the worker process died (e.g. killed for memory)
+                            finish(_failure(run, f"{type(exc).__name__}: {exc}", time.perf_counter()))
     elif backend == "ray":
         import ray
 
         if not ray.is_initialized():
             ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
         remote = ray.remote(num_cpus=1)(_execute)
-        refs = [remote.remote(r) for r in pending]
+        refs = {remote.remote(r): r for r in pending}
         while refs:
-            ready, refs = ray.wait(refs, num_returns=1)
-            finish(ray.get(ready[0]))
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            run = refs.pop(ready[0])
+            try:
+                finish(ray.get(ready[0]))
+            except Exception as exc:  # the worker died
+                finish(_failure(run, f"{type(exc).__name__}: {exc}", time.perf_counter()))
     else:
         raise ValueError(f"unknown backend '{backend}': choose local or ray")
-    return pd.DataFrame(rows)
+    return SweepResult(pd.DataFrame(rows), tuple(failed.values()), len(pending))

@@ -1,8 +1,10 @@
 """Training one model: AdamW, a warmup-stable-decay schedule, seeds, a fixed validation set.
 
-Every run yields a row (D, N, Na, G, S, E, loss, the config, seeds, FLOPs, wall time, tokens/s,
-load-balance statistics) and its loss curve. The device is chosen automatically: CUDA with bf16
-autocast where present, else the CPU in fp32.
+Every run yields a row (the achieved D, N, Na, G, S, E, loss, the config, seeds, the dispatch the
+experts took, FLOPs, wall time, tokens/s, load-balance statistics) and its loss curve. The device is
+chosen automatically: CUDA with bf16 autocast where present, else the CPU in fp32. A non-finite
+training loss stops the run with ``TrainingDiverged``; ``divergence`` says whether a final loss is
+a failure (non-finite, or above the uniform baseline ln V).
 """
 
 from __future__ import annotations
@@ -18,7 +20,21 @@ import torch
 from .data import Batches, Corpus, validation_batches
 from .model import MoEConfig, MoETransformer, count_params
 
-__all__ = ["TrainConfig", "train", "run_hash", "pick_device"]
+__all__ = ["TrainConfig", "train", "run_hash", "pick_device", "TrainingDiverged", "divergence"]
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became non-finite."""
+
+
+def divergence(loss: float, vocab_size: int) -> str | None:
+    """Why a final loss marks a failed run (non-finite, or above the uniform baseline ln V), or ``None``."""
+    if not math.isfinite(loss):
+        return f"diverged: the final loss is {loss}"
+    if loss > math.log(vocab_size):
+        return (f"diverged: the final loss {loss:.4f} is above the uniform baseline "
+                f"ln {vocab_size} = {math.log(vocab_size):.4f}")
+    return None
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,8 @@ def train(model_cfg: MoEConfig, cfg: TrainConfig, corpus: Corpus, progress=None)
         ts = time.perf_counter()
         with autocast():
             _, loss, aux = model(x.to(device), y.to(device))
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"diverged: the training loss is {loss.item()} at step {step + 1} of {steps}")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -139,7 +157,9 @@ def train(model_cfg: MoEConfig, cfg: TrainConfig, corpus: Corpus, progress=None)
         "S": float(model_cfg.shared_ratio), "E": float(model_cfg.n_experts), "loss": float(final),
         "seed": cfg.seed, "data_seed": cfg.data_seed, "embedding_params": float(counts["embedding"]),
         "d_model": model_cfg.d_model, "n_layers": model_cfg.n_layers, "d_expert": model_cfg.d_expert,
-        "n_shared": model_cfg.n_shared, "flops": float(flops), "wall_time": time.perf_counter() - t0,
+        "d_shared": model_cfg.d_shared, "dispatch": model.dispatch_in_use(),
+        "dtype": "bf16" if bf16 else "fp32", "vocab_size": model_cfg.vocab_size, "flops": float(flops),
+        "wall_time": time.perf_counter() - t0,
         "tokens_per_s": D / train_time if train_time else float("nan"), "load_max_over_mean": ratio,
         "load_cv": cv, "final_train_loss": float(curve[-1]["train_loss"]), "device": device.type,
         "config": json.dumps({"model": asdict(model_cfg), "train": asdict(cfg)}, sort_keys=True),

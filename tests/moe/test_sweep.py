@@ -1,7 +1,11 @@
-"""Sweeps: specs to parquet that lawfind loads; a killed sweep resumes with no run lost or repeated."""
+"""Sweeps: specs to parquet that lawfind loads; a killed sweep resumes with no run lost or repeated;
+a failed or diverged run is journalled and the sweep goes on; --retry-failed."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import math
 import os
 import signal
 import subprocess
@@ -13,34 +17,37 @@ import pytest
 
 from lawfind import load_runs
 from moe.cli import main
-from moe.designer import design, vary
-from moe.sweep import expand, journal_path, load_spec, read_journal, run_sweep
+from moe.model import count_params
+from moe.spec import expand, load_spec
+from moe.sweep import journal_path, read_failures, read_journal, run_sweep
 
 from .conftest import tiny_spec
 
 
-def test_designer_hits_targets_and_reports_them():
-    d = design(1e6, 3e5, 4, 0.2, d_model=64, n_layers=2)
-    assert d.error < 0.02 and d.achieved["S"] == pytest.approx(0.2) and d.config.d_expert % 4 == 0
-    grid = vary({"N": 1e6, "Na": 3e5, "G": 4, "S": 0.2, "D": 1e5}, "ratio", [0.1, 0.5])
-    assert [g["Na"] for g in grid] == [1e5, 5e5] and all(g["N"] == 1e6 for g in grid)
-    with pytest.raises(ValueError, match="Na <= N"):
-        design(1e5, 2e5, 2, 0.0)
-
-
 def test_tiny_sweep_into_parquet_loads_with_lawfind(tmp_path, text_corpus):
-    spec = load_spec(tiny_spec(tmp_path / "s.toml", text_corpus))
-    runs = expand(spec)
+    runs = expand(load_spec(tiny_spec(tmp_path / "s.toml", text_corpus))).runs
     assert len(runs) == 4 and len({r.key for r in runs}) == 4  # base, G=1, G=4, seed 1
     out = tmp_path / "runs" / "tiny.parquet"
-    frame = run_sweep(runs, out, workers=2)
-    assert len(frame) == 4
+    result = run_sweep(runs, out, workers=2)
+    assert len(result.frame) == 4 and result.failed == () and result.ran == 4
     table = load_runs(out)  # the default schema, with a seed column telling repeats apart
     assert table.features == ("D", "N", "Na", "G", "S") and len(table) == 4
     assert sorted(table.frame["G"]) == [1, 2, 2, 4]
     stored = pd.read_parquet(out)
-    assert (stored["loss"] < 5.6).all() and (stored["tokens_per_s"] > 0).all()  # learnt below uniform (ln 256)
-    assert {"flops", "wall_time", "load_max_over_mean", "curve", "config", "E"} <= set(stored.columns)
+    # learnt: at least one nat below the uniform baseline ln 256 = 5.545, and below the first evaluation
+    assert (stored["loss"] < math.log(256) - 1).all() and (stored["tokens_per_s"] > 0).all()
+    first_eval = stored["curve"].map(lambda c: next(p["val_loss"] for p in json.loads(c) if "val_loss" in p))
+    assert (stored["loss"] < first_eval).all()
+    assert {"flops", "wall_time", "load_max_over_mean", "curve", "config", "E", "dispatch"} <= set(stored.columns)
+    # rows record the seed, the dispatch and the achieved (not requested) N, Na, G, S
+    by_key = {r.key: r for r in runs}
+    for _, row in stored.iterrows():
+        run = by_key[row["run_key"]]
+        counts = count_params(run.model)
+        assert (row["N"], row["Na"], row["G"]) == (counts["N"], counts["Na"], run.model.top_k)
+        assert row["S"] == run.model.shared_ratio and row["seed"] == run.train.seed
+        assert row["target_N"] == run.target["N"] and row["dispatch"] == "grouped_mm"
+    assert (stored["N"] != stored["target_N"]).all()  # achieved, not requested
 
 
 def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path, text_corpus):
@@ -65,31 +72,68 @@ def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path, text_corpus):
     assert journal_path(out).read_text().count("\n") == 4
 
 
+def _sabotage(monkeypatch, *, raise_at_G: int | None = None, nan_at_G: int | None = None) -> None:
+    """Make the run of one G raise, or report a NaN loss, inside the sweep."""
+    sweep = importlib.import_module("moe.sweep")
+    real = sweep.train
+
+    def train(model, cfg, corpus):
+        if model.top_k == raise_at_G:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        row = real(model, cfg, corpus)
+        return {**row, "loss": float("nan")} if model.top_k == nan_at_G else row
+
+    monkeypatch.setattr(sweep, "train", train)
+
+
+def test_a_failed_and_a_diverged_run_are_journalled_and_the_sweep_goes_on(tmp_path, text_corpus, monkeypatch):
+    runs = expand(load_spec(tiny_spec(tmp_path / "s.toml", text_corpus))).runs  # G = 2 (twice), 1, 4
+    out = tmp_path / "f.parquet"
+    _sabotage(monkeypatch, raise_at_G=1, nan_at_G=4)
+    result = run_sweep(runs, out, workers=1)
+    assert result.ran == 4 and len(result.frame) == 2 and set(result.frame["G"]) == {2}
+    errors = {f["target_G"]: f["error"] for f in read_failures(out)}
+    assert errors[1] == "RuntimeError: CUDA error: an illegal memory access was encountered"
+    assert errors[4] == "diverged: the final loss is nan"
+    assert len(pd.read_parquet(out)) == 2 and pd.read_parquet(out)["loss"].notna().all()  # finished runs only
+    assert len(load_runs(out)) == 2
+    # a rerun skips the failures; --retry-failed runs them again
+    monkeypatch.undo()
+    assert run_sweep(runs, out, workers=1).ran == 0
+    again = run_sweep(runs, out, workers=1, retry_failed=True)
+    assert again.ran == 2 and len(again.frame) == 4 and again.failed == () and read_failures(out) == []
+    lines = [json.loads(x) for x in journal_path(out).read_text().splitlines()]
+    assert [x.get("status", "finished") for x in lines].count("failed") == 2 and len(lines) == 6
+
+
+def test_cli_finishes_every_other_run_in_parallel_and_retries(tmp_path, text_corpus, capsys):
+    # a real failure in a worker process: explicit grouped_mm with an expert width that is not 16-byte
+    # aligned in fp32 (align = 2 lets the designer pick 1182 for G = 1; 592 and 296 for G = 2 and 4)
+    spec = tiny_spec(tmp_path / "s.toml", text_corpus, dispatch='"grouped_mm"', align=2)
+    out = tmp_path / "c.parquet"
+    assert main(["sweep", spec, "-o", str(out), "--workers", "2"]) == 1
+    captured = capsys.readouterr()
+    assert "1 of 4 runs failed" in captured.err and "--retry-failed" in captured.err
+    (failure,) = read_failures(out)
+    assert failure["target_G"] == 1 and "dispatch='grouped_mm' cannot run here: rows of width 1182" in failure["error"]
+    assert sorted(pd.read_parquet(out)["G"]) == [2, 2, 4]
+    assert main(["sweep", spec, "-o", str(out), "--workers", "2"]) == 0
+    assert "1 failed before (skipped; --retry-failed reruns them)" in capsys.readouterr().out
+    assert main(["sweep", spec, "-o", str(out), "--workers", "2", "--retry-failed"]) == 1  # fails again, honestly
+    assert len(read_failures(out)) == 1 and len(pd.read_parquet(out)) == 3
+
+
 def test_ray_backend_against_a_local_instance(tmp_path, text_corpus):
     ray = pytest.importorskip("ray", reason="ray is optional: pip install 'lawfind[ray]'")
     spec = load_spec(tiny_spec(tmp_path / "s.toml", text_corpus))
     try:
-        frame = run_sweep(expand(spec)[:2], tmp_path / "r.parquet", backend="ray")
+        result = run_sweep(expand(spec).runs[:2], tmp_path / "r.parquet", backend="ray")
     finally:
         ray.shutdown()
-    assert len(frame) == 2 and frame["loss"].notna().all()
+    assert len(result.frame) == 2 and result.frame["loss"].notna().all()
 
 
 def test_bad_spec_is_a_one_line_error(tmp_path, capsys):
     (tmp_path / "bad.toml").write_text("[base]\nN = 1e6\n")
     assert main(["sweep", str(tmp_path / "bad.toml"), "-o", str(tmp_path / "x.parquet")]) == 2
     assert "lacks ['Na', 'G', 'S', 'D']" in capsys.readouterr().err
-
-
-def test_default_corpus_is_real_text_from_a_package():
-    from moe.data import default_corpus_dir, load_corpus
-
-    try:
-        default_corpus_dir()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    corpus = load_corpus()
-    assert corpus.vocab_size == 256 and len(corpus.train) > 5_000_000
-    assert b"Romeo" in corpus.train[:].astype("uint8").tobytes()
-    again = load_corpus()
-    assert (again.val == corpus.val).all()  # the validation set is fixed
