@@ -75,6 +75,10 @@ class Scored:
     def loss(self) -> float:
         return self.extrapolation.rmse if self.extrapolation else math.inf
 
+    @property
+    def loss_se(self) -> float:
+        return self.extrapolation.se if self.extrapolation else math.inf
+
 
 @dataclass(frozen=True)
 class Splits:
@@ -139,7 +143,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                  validation: str = "rolling", n_origins: int = 3, slice_fraction: float = 0.12,
                  model_selection: str = "1se", admissible: bool = True, decreasing: Sequence[str] = (),
                  extrapolation_factor: float = EXTRAPOLATION_FACTOR, include_catalog: bool = True,
-                 max_refine: int = 6, max_scored: int = 30, n_starts: int = 64, bootstrap: int = 0,
+                 max_refine: int = 4, max_scored: int = 24, n_starts: int = 64, bootstrap: int = 0,
                  template: str | None = None, n_jobs: int | None = None) -> None:
         self.engine = engine
         self.generations = generations
@@ -206,7 +210,8 @@ class Discovery(RegressorMixin, BaseEstimator):
             raise FitError(f"every one of the {len(scored)} candidate laws is inadmissible "
                            f"({_reasons(aside)}): try --engine grammar, or --admissible off to see them")
         ranked = self._extrapolate(self._shortlist(pool), sel, splits.origins, report)
-        front = pareto_front([r for r in ranked if math.isfinite(r.loss)])
+        front, confirmed = self._front(ranked, sel, roles)
+        aside += confirmed
         if not front:
             raise FitError("no candidate could be fitted on the smaller runs of the rolling origins: add runs "
                            "or use --validation slice")
@@ -302,7 +307,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                 break
             report("refine", i, len(free), s.source)
             try:
-                ref = refine(s.law, dict(s.fit.values), sel, seed=self.seed)
+                ref = refine(s.law, dict(s.fit.values), sel, n_starts=1, seed=self.seed)
             except LawfindError:
                 continue
             keep(self._scored(ref.law, ref.fit, sel, roles, s.source + "+refined"))
@@ -329,7 +334,8 @@ class Discovery(RegressorMixin, BaseEstimator):
 
     def _scored(self, law: Law, fit: FitResult, sel: RunTable, roles: Roles, source: str) -> Scored:
         rmse, _, bic = log_fit_stats(sel.y, fit.predict(sel), fit.n_params)
-        verdict = check_admissible(law, fit.values, sel, roles, factor=self.extrapolation_factor, seed=self.seed)
+        verdict = check_admissible(law, fit.values, sel, roles, factor=self.extrapolation_factor, seed=self.seed,
+                                   symbolic=False)
         return Scored(law, fit, complexity(law.expr), bic if math.isfinite(bic) else math.inf, rmse, verdict, source)
 
     def _shortlist(self, pool: list[Scored]) -> list[Scored]:
@@ -351,6 +357,30 @@ class Discovery(RegressorMixin, BaseEstimator):
         report("extrapolate", len(rows), len(rows), "done")
         return out
 
+    def _front(self, ranked: list[Scored], sel: RunTable, roles: Roles) -> tuple[list[Scored], list[Scored]]:
+        """The Pareto front, its rows confirmed with sympy's limits and derivative signs (the numeric
+        check decided for every candidate; the symbolic one, slower, only for the front). A row the
+        symbolic check rejects leaves, and the front is drawn again."""
+        rows = [r for r in ranked if math.isfinite(r.loss)]
+        rejected: list[Scored] = []
+        checked: dict[int, Scored] = {}
+        while True:
+            front = pareto_front(rows)
+            todo = [r for r in front if id(r) not in checked and r.verdict.ok]
+            if not todo:
+                return [checked.get(id(r), r) for r in front], rejected
+            for r in todo:
+                v = check_admissible(r.law, r.fit.values, sel, roles, factor=self.extrapolation_factor, seed=self.seed)
+                new = replace(r, verdict=v)
+                checked[id(r)] = new
+                if not v.ok:
+                    rejected.append(new)
+                    if self.admissible:
+                        rows.remove(r)
+                    else:
+                        rows[rows.index(r)] = new
+                        checked[id(new)] = new
+
     @staticmethod
     def _metrics(fit: FitResult, sel: RunTable, test: RunTable) -> Metrics:
         return metrics(test.y, fit.predict(test), train_y=sel.y, train_pred=fit.predict(sel), n_params=fit.n_params)
@@ -362,7 +392,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                 r.complexity - prev.complexity, 1)
             m = self._metrics(r.fit, sel, test)
             expr = r.fit.substituted()
-            rows.append({"complexity": r.complexity, "loss": r.loss, "loss_se": r.extrapolation.se, "score": score,
+            rows.append({"complexity": r.complexity, "loss": r.loss, "loss_se": r.loss_se, "score": score,
                          "equation": sp.sstr(_in_columns(expr, table), full_prec=False),
                          "sympy_format": expr, "lambda_format": make_callable(r.law, r.fit.values),
                          "n_params": r.n_params, "bic": r.bic, "train_rmse_log": r.train_rmse,

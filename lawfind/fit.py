@@ -11,6 +11,7 @@ typically the exponents, are shared.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ LOSSES = ("huber", "lsq")
 _BAD = 1e30
 _SHORT = 12  # Jacobian evaluations every start gets
 _POLISH = 12  # best starts then run to convergence
+_MAX_NFEV = 400  # evaluations a polished start may take (Gauss-Newton converges in tens where the problem is identifiable)
 _BAD_RESIDUAL = 1e3  # log residual given to a run where the law is not finite and positive
 
 
@@ -264,9 +266,11 @@ def _least_squares(problem: _Problem, z0: np.ndarray, lo: np.ndarray, hi: np.nda
     hundreds of iterations on the ill-conditioned power-law problems of scaling laws."""
     z0 = np.clip(z0, np.nextafter(lo, np.inf), np.nextafter(hi, -np.inf))
     try:
-        res = least_squares(problem.residuals, z0, jac=problem.residual_jacobian, bounds=(lo, hi), method="trf",
-                            loss="huber" if problem.loss == "huber" else "linear", f_scale=problem.delta,
-                            x_scale="jac", max_nfev=max_nfev, ftol=1e-12, xtol=1e-12, gtol=1e-12)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # trf's trust-region arithmetic overflowing far off
+            res = least_squares(problem.residuals, z0, jac=problem.residual_jacobian, bounds=(lo, hi), method="trf",
+                                loss="huber" if problem.loss == "huber" else "linear", f_scale=problem.delta,
+                                x_scale="jac", max_nfev=max_nfev, ftol=1e-10, xtol=1e-10, gtol=1e-10)
     except (ValueError, np.linalg.LinAlgError) as exc:
         return _Run(z0, _BAD, max_nfev, f"{type(exc).__name__}: {exc}")
     fun = problem(res.x)[0]
@@ -359,7 +363,7 @@ def fit_law(
     order = np.argsort([r.fun for r in runs])
     for i in order[:_POLISH]:
         if runs[i].fun < _BAD and runs[i].stopped:
-            runs[i] = _least_squares(problem, runs[i].x, lo, hi, 2000)
+            runs[i] = _least_squares(problem, runs[i].x, lo, hi, _MAX_NFEV)
     ok = [r for r in runs if np.isfinite(r.fun) and r.fun < _BAD]
     if not ok:
         raise FitError(f"no start of law '{law.name}' gave a finite, positive prediction for every run: "

@@ -105,7 +105,7 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
 
 
 def extrapolation_error(law: Law, table: RunTable, origins: Sequence[Origin], start: Mapping[str, float] | None,
-                        *, n_starts: int = 4, seed: int = 0) -> Extrapolation:
+                        *, n_starts: int = 2, seed: int = 0) -> Extrapolation:
     """Fit ``law`` on each origin's runs (from ``start`` and ``n_starts`` more points) and score it on
     the next slice."""
     mse, var_terms, per = [], [], []
@@ -156,16 +156,24 @@ def select_model(equations: pd.DataFrame, model_selection: str = "1se") -> int:
     return int(np.flatnonzero(ok)[np.nanargmax(score[ok])])
 
 
-def pareto_front(rows: Sequence, key=lambda r: (r.n_params, r.complexity), loss=lambda r: r.loss) -> list:
-    """The rows with the lowest loss for their size (``key``), kept where they beat every smaller one."""
-    by_k: dict = {}
+def pareto_front(rows: Sequence) -> list:
+    """One row per number of constants, kept where its loss beats every row with fewer constants.
+
+    Within each number of constants the one-standard-error rule applies too: of the rows whose loss
+    is within one standard error of that group's lowest, the one with the fewest nodes stands for the
+    group (two forms the data cannot tell apart: the simpler one). Rows need ``n_params``,
+    ``complexity``, ``loss`` and ``loss_se``.
+    """
+    groups: dict[int, list] = {}
     for r in rows:
-        size = key(r)[0]
-        if math.isfinite(loss(r)) and (size not in by_k or (loss(r), key(r)) < (loss(by_k[size]), key(by_k[size]))):
-            by_k[size] = r
+        if math.isfinite(r.loss):
+            groups.setdefault(r.n_params, []).append(r)
     front, best = [], math.inf
-    for k in sorted(by_k):
-        if loss(by_k[k]) < best:
-            front.append(by_k[k])
-            best = loss(by_k[k])
+    for k in sorted(groups):
+        low = min(groups[k], key=lambda r: r.loss)
+        near = [r for r in groups[k] if r.loss <= low.loss + low.loss_se]
+        pick = min(near, key=lambda r: (r.complexity, r.loss))
+        if pick.loss < best:
+            front.append(pick)
+            best = pick.loss
     return front

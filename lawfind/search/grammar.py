@@ -11,7 +11,7 @@ A form is ``L = E0 + A * prod(x^-alpha_x) * modifiers + B * D^-beta * modifiers 
   (``x`` for S); Clark et al.'s saturating count ``Ehat(x)^-p``; an exponent that depends on ``ln x``
   (``alpha + q ln x``, Ludziejewski et al. 2025); a hook in a ratio of two variables
   (``1 + h (ln(Na/N) - c)^2``);
-- modifiers of the data term: ``x^-w`` and ``beta + z ln x`` (Ludziejewski et al. 2025);
+- a modifier of the data term: an exponent ``beta + z ln x`` (Ludziejewski et al. 2025);
 - **additive hooks** ``k (l - c)^2``.
 
 Constants carry their physical signs as bounds: ``E0, A, B >= 0``, exponents ``alpha, beta > 0``,
@@ -45,7 +45,7 @@ __all__ = ["GrammarEngine", "Form", "Block", "base_forms", "expand"]
 
 #: Modifier kinds of the model term (at most one per variable), of the data term, and additive ones.
 MODEL_KINDS = ("power", "hook", "qhook", "sat", "exponent")
-DATA_KINDS = ("dpower", "dexponent")
+DATA_KINDS = ("dexponent",)
 OTHER_KINDS = ("additive", "ratio")
 
 
@@ -166,10 +166,6 @@ def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[s
             if b.kind == "dexponent":
                 beta = beta + par(f"z_{b.var}", (-0.05, 0.05), (-1.0, 1.0), start=0.0) * _l(b.var)
         dterm = B * symbol(form.data) ** (-beta)
-        for b in form.blocks:
-            if b.kind == "dpower":
-                w = par(f"w_{b.var}", (-0.2, 0.2), (-3.0, 3.0), start=0.0)
-                dterm = dterm * (symbol(b.var) ** (-w) if scale(b.var) == "log" else sp.exp(-w * symbol(b.var)))
         if principal is None:
             dterm = dterm * _modifiers(form, ctx, par, centre)
         expr = expr + dterm
@@ -252,7 +248,7 @@ def expand(form: Form, ctx: _Context) -> list[Form]:
             add(Block("exponent", v))
         if form.data and form.model:
             for kind in DATA_KINDS:
-                if (kind, v) not in used and (kind != "dexponent" or scale(v) == "log"):
+                if (kind, v) not in used and scale(v) == "log":
                     add(Block(kind, v))
         if ("additive", v) not in used:
             add(Block("additive", v))
