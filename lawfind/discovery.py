@@ -40,6 +40,7 @@ from .export import latex, latex_fit
 from .fit import FitResult, fit_law
 from .forms import complexity, parametrise, refine, structure_key, tidy
 from .laws import Law, make_callable
+from .parallel import parallel_map
 from .search import ENGINES, CatalogEngine, GrammarEngine, make_engine
 from .search.base import Candidate
 from .selection import (MODEL_SELECTION, Extrapolation, Origin, extrapolation_error, pareto_front,
@@ -74,6 +75,11 @@ class Scored:
     @property
     def loss(self) -> float:
         return self.extrapolation.rmse if self.extrapolation else math.inf
+
+    @property
+    def structured(self) -> bool:
+        """Built from the blocks of published laws (the grammar engine, the catalogue)."""
+        return self.source.startswith(("grammar", "catalog"))
 
     @property
     def loss_se(self) -> float:
@@ -126,15 +132,17 @@ class Discovery(RegressorMixin, BaseEstimator):
         How far beyond the data admissibility is checked (size and data variables).
     include_catalog:
         Add the catalogue's laws to the candidates.
-    max_refine, max_scored:
-        Free-form candidates refined (snapped and pruned), and candidates whose extrapolation error is
-        measured.
+    max_free, max_refine, max_scored:
+        Free-form candidates refitted (the best by the BIC of their engine's constants), refined
+        (snapped and pruned), and candidates whose extrapolation error is measured (the best by BIC,
+        beside the two best of every number of constants).
     n_starts, bootstrap:
         Starts of the final fit, and bootstrap refits for its intervals.
     template:
         For the pysr engine: a structured form such as ``"E0 + f(N, Na, D) * g(G, S)"``.
     n_jobs:
-        Processes for pyoperon's seeds (default: the cores).
+        Processes for pyoperon's seeds and for fitting candidates (default: the cores). The answer
+        does not depend on it.
     """
 
     def __init__(self, engine: str = "default", *, generations: int = 60, population_size: int = 600,
@@ -143,7 +151,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                  validation: str = "rolling", n_origins: int = 3, slice_fraction: float = 0.12,
                  model_selection: str = "1se", admissible: bool = True, decreasing: Sequence[str] = (),
                  extrapolation_factor: float = EXTRAPOLATION_FACTOR, include_catalog: bool = True,
-                 max_refine: int = 4, max_scored: int = 24, n_starts: int = 64, bootstrap: int = 0,
+                 max_free: int = 30, max_refine: int = 3, max_scored: int = 12, n_starts: int = 64, bootstrap: int = 0,
                  template: str | None = None, n_jobs: int | None = None) -> None:
         self.engine = engine
         self.generations = generations
@@ -164,6 +172,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         self.decreasing = decreasing
         self.extrapolation_factor = extrapolation_factor
         self.include_catalog = include_catalog
+        self.max_free = max_free
         self.max_refine = max_refine
         self.max_scored = max_scored
         self.n_starts = n_starts
@@ -272,7 +281,7 @@ class Discovery(RegressorMixin, BaseEstimator):
             left = None if budget is None else max(budget * (0.8 if self.engine == "default" else 0.8)
                                                   - (time.monotonic() - t0), 1.0)
             engine = GrammarEngine(beam=self.beam, max_depth=self.max_depth, time_budget=left, seed=self.seed,
-                                   decreasing=tuple(self.decreasing))
+                                   decreasing=tuple(self.decreasing), n_jobs=self.n_jobs)
             cands += engine.search(table, progress=lambda d, t, m: report("grammar", d, t, m))
         if self.engine == "pysr":
             engine = make_engine("pysr", seed=self.seed, time_budget=budget, template=self.template)
@@ -292,27 +301,57 @@ class Discovery(RegressorMixin, BaseEstimator):
                 if key not in best or s.fit.objective < best[key].fit.objective:
                     best[key] = s
 
-        for i, cand in enumerate(candidates):
-            report("refit", i, len(candidates), cand.source)
+        candidates = self._prescreen(candidates, sel)
+
+        def score(cand: Candidate) -> Scored | None:
             try:
-                keep(self._score(cand, sel, roles))
+                return self._score(cand, sel, roles)
             except (LawfindError, ValueError, TypeError, ZeroDivisionError, OverflowError):
-                continue  # an engine's expression that cannot be made into a law here
-        report("refit", len(candidates), len(candidates), "done")
+                return None  # an engine's expression that cannot be made into a law here
+
+        for s in parallel_map(score, candidates, self.n_jobs, lambda d, t: report("refit", d, t, "")):
+            keep(s)
         # refine the free-form candidates with the lowest BIC (snap constants, prune terms)
         free = sorted((s for s in best.values() if s.source.startswith(("operon", "pysr"))
                        and (s.verdict.ok or not self.admissible)), key=lambda s: s.bic)[: self.max_refine]
-        for i, s in enumerate(free):
-            if self.time_budget is not None and time.monotonic() - t0 > 0.85 * self.time_budget:
-                break
-            report("refine", i, len(free), s.source)
+        if self.time_budget is not None and time.monotonic() - t0 > 0.85 * self.time_budget:
+            free = []
+
+        def refined(s: Scored) -> Scored | None:
             try:
                 ref = refine(s.law, dict(s.fit.values), sel, n_starts=1, seed=self.seed)
             except LawfindError:
-                continue
-            keep(self._scored(ref.law, ref.fit, sel, roles, s.source + "+refined"))
-        report("refine", len(free), len(free), "done")
+                return None
+            return self._scored(ref.law, ref.fit, sel, roles, s.source + "+refined")
+
+        for s in parallel_map(refined, free, self.n_jobs, lambda d, t: report("refine", d, t, "")):
+            keep(s)
         return list(best.values())
+
+    def _prescreen(self, candidates: list[Candidate], sel: RunTable) -> list[Candidate]:
+        """Free-form expressions, tidied and deduplicated by structure, ranked by the BIC of their
+        engine's own constants on the selection runs; the best ``max_free`` go on to be refitted (the
+        engines' constants are fitted already, so the ranking costs no fit)."""
+        keep = [c for c in candidates if c.law is not None or c.law_name is not None]
+        ranked: dict[str, tuple[float, Candidate]] = {}
+        for c in candidates:
+            if c.law is not None or c.law_name is not None:
+                continue
+            try:
+                expr = tidy(c.expr)
+                if not expr.free_symbols or expr.has(sp.zoo, sp.nan, sp.oo):
+                    continue
+                law, start = parametrise(expr, sel.features, name="discovered")
+                pred = law.compiled([start[p] for p in law.param_names], sel.X(law.variables))
+            except (LawfindError, ValueError, TypeError, ZeroDivisionError, OverflowError, KeyError):
+                continue
+            bic = log_fit_stats(sel.y, pred, law.n_params)[2] if np.all(pred > 0) else math.inf
+            key = structure_key(law)
+            if np.isfinite(bic) and (key not in ranked or bic < ranked[key][0]):
+                ranked[key] = (bic, replace(c, expr=expr))
+        best = sorted(ranked.values(), key=lambda bc: bc[0])[: self.max_free]
+        self.n_raw_ = len(candidates)
+        return [c for _, c in best] + keep
 
     def _score(self, cand: Candidate, sel: RunTable, roles: Roles) -> Scored | None:
         if cand.law_name is not None:
@@ -339,7 +378,8 @@ class Discovery(RegressorMixin, BaseEstimator):
         return Scored(law, fit, complexity(law.expr), bic if math.isfinite(bic) else math.inf, rmse, verdict, source)
 
     def _shortlist(self, pool: list[Scored]) -> list[Scored]:
-        """The candidates worth an extrapolation error: the lowest BIC overall and of each size."""
+        """The candidates worth an extrapolation error: the lowest BIC overall, and the two lowest of
+        every number of constants (so the front can show each size)."""
         ranked = sorted(pool, key=lambda s: (s.bic, s.n_params))
         short = ranked[: self.max_scored]
         for k in sorted({s.n_params for s in pool}):
@@ -348,14 +388,12 @@ class Discovery(RegressorMixin, BaseEstimator):
 
     def _extrapolate(self, rows: list[Scored], sel: RunTable, origins: Sequence[Origin],
                      report: Reporter) -> list[Scored]:
-        out = []
-        for i, r in enumerate(rows):
-            report("extrapolate", i, len(rows), r.source)
-            start = {k: r.fit.values[k] for k in r.law.param_names}
-            ex = extrapolation_error(r.law, sel, origins, start, seed=self.seed)
-            out.append(replace(r, extrapolation=ex))
-        report("extrapolate", len(rows), len(rows), "done")
-        return out
+        def one(r: Scored) -> Extrapolation:
+            return extrapolation_error(r.law, sel, origins, {k: r.fit.values[k] for k in r.law.param_names},
+                                       seed=self.seed)
+
+        errors = parallel_map(one, rows, self.n_jobs, lambda d, t: report("extrapolate", d, t, ""))
+        return [replace(r, extrapolation=e) for r, e in zip(rows, errors)]
 
     def _front(self, ranked: list[Scored], sel: RunTable, roles: Roles) -> tuple[list[Scored], list[Scored]]:
         """The Pareto front, its rows confirmed with sympy's limits and derivative signs (the numeric

@@ -136,6 +136,12 @@ class Law:
         return self.expr.xreplace({self.symbol(k): sp.Float(v) for k, v in values.items()
                                    if k in self.param_names})
 
+    def __getstate__(self) -> dict:
+        """Pickle without the compiled functions (lambdified code does not pickle; it is rebuilt)."""
+        state = dict(self.__dict__)
+        state.pop("compiled", None)
+        return state
+
     @cached_property
     def compiled(self) -> CompiledLaw:
         """The law and its gradient, lambdified once (cached on the instance)."""

@@ -160,8 +160,9 @@ def pareto_front(rows: Sequence) -> list:
     """One row per number of constants, kept where its loss beats every row with fewer constants.
 
     Within each number of constants the one-standard-error rule applies too: of the rows whose loss
-    is within one standard error of that group's lowest, the one with the fewest nodes stands for the
-    group (two forms the data cannot tell apart: the simpler one). Rows need ``n_params``,
+    is within one standard error of that group's lowest, a structured one (built from the blocks of
+    published laws; rows may say so with ``structured``) with the fewest nodes stands for the group:
+    of two forms the data cannot tell apart, the one a reader can interpret. Rows need ``n_params``,
     ``complexity``, ``loss`` and ``loss_se``.
     """
     groups: dict[int, list] = {}
@@ -172,7 +173,7 @@ def pareto_front(rows: Sequence) -> list:
     for k in sorted(groups):
         low = min(groups[k], key=lambda r: r.loss)
         near = [r for r in groups[k] if r.loss <= low.loss + low.loss_se]
-        pick = min(near, key=lambda r: (r.complexity, r.loss))
+        pick = min(near, key=lambda r: (not getattr(r, "structured", False), r.complexity, r.loss))
         if pick.loss < best:
             front.append(pick)
             best = pick.loss

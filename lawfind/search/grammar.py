@@ -38,6 +38,7 @@ from ..data import RunTable
 from ..errors import FitError, OptionError
 from ..fit import FitResult, fit_law
 from ..laws import Law, Param
+from ..parallel import parallel_map
 from ..symbols import scale, symbol
 from .base import Candidate, Progress
 
@@ -288,6 +289,8 @@ class GrammarEngine:
         Columns that grow with the model size (the loss must not rise with them), beside ``N, Na``.
     n_keep:
         Candidates returned (the best by BIC, and the best of every number of constants).
+    n_jobs:
+        Processes fitting the children of a depth (default: the cores).
     """
 
     beam: int = 4
@@ -296,9 +299,10 @@ class GrammarEngine:
     seed: int = 0
     decreasing: tuple[str, ...] = ()
     n_keep: int = 30
+    n_jobs: int | None = None
     name: str = field(default="grammar", init=False)
     OPTIONS: ClassVar[frozenset[str]] = frozenset({"beam", "max_depth", "time_budget", "seed", "decreasing",
-                                                   "n_keep"})
+                                                   "n_keep", "n_jobs"})
 
     def __post_init__(self) -> None:
         if self.beam < 1 or self.max_depth < 0 or self.n_keep < 1:
@@ -323,16 +327,14 @@ class GrammarEngine:
                 for f in expand(parent.form, ctx):
                     if f.key() not in seen and f.key() not in children:
                         children[f.key()] = (f, parent)
-            fitted = []
-            for i, (f, parent) in enumerate(children.values()):
-                if out_of_time():
-                    break
-                if progress:
-                    progress(i, len(children), f"depth {depth}: {f.describe()}")
-                node = self._fit(f, ctx, table, parent)
-                if node is not None:
-                    seen[f.key()] = node
-                    fitted.append((node, parent))
+            pairs = list(children.values())
+            if out_of_time():
+                break
+            tick = None if progress is None else (lambda d, t, k=depth: progress(d, t, f"depth {k}"))
+            nodes = parallel_map(lambda fp: self._fit(fp[0], ctx, table, fp[1]), pairs, self.n_jobs, tick)
+            fitted = [(n, p) for n, (_, p) in zip(nodes, pairs) if n is not None]
+            for n, _ in fitted:
+                seen[n.form.key()] = n
             better = [n for n, p in fitted if n.bic < p.bic - 2.0]  # a real improvement, not noise
             if not better or out_of_time():
                 break
