@@ -8,9 +8,11 @@ non-zero status; no traceback reaches a user.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 
-__all__ = ["LawfindError", "DataError", "FormulaError", "OptionError", "FitError", "did_you_mean"]
+__all__ = ["LawfindError", "DataError", "FormulaError", "OptionError", "FitError", "LawfindWarning", "did_you_mean",
+           "check_choice", "show_path"]
 
 
 class LawfindError(ValueError):
@@ -31,6 +33,10 @@ class OptionError(LawfindError):
 
 class FitError(LawfindError):
     """A fit could not be carried out (for example, too few runs for the parameters)."""
+
+
+class LawfindWarning(UserWarning):
+    """Input that lawfind accepts but that may not mean what was intended (the command line prints it)."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -60,3 +66,12 @@ def check_choice(option: str, value: str, choices: Iterable[str]) -> str:
             f"choose one of: {', '.join(choices)}"
         )
     return value
+
+
+def show_path(path: str | os.PathLike, limit: int = 80) -> str:
+    """A path for a one-line message: control characters escaped, a long path shortened in the middle."""
+    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) > limit:
+        text = f"{text[:limit // 2 - 2]}...{text[-(limit // 2 - 1):]} ({len(text)} characters)"
+    return text

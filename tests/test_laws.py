@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lawfind.errors import FormulaError
+from lawfind.errors import FormulaError, LawfindWarning
 from lawfind.laws import parse_law, parse_ranges
 
 
 def test_free_symbols_that_are_not_columns_become_parameters():
-    law = parse_law("E + A/N**alpha + B/D**beta")
+    with pytest.warns(LawfindWarning, match="E is not a column of the table: fitted as a constant"):
+        law = parse_law("E + A/N**alpha + B/D**beta")  # E is the project's name for the number of experts
     assert law.variables == ("D", "N")
     assert law.param_names == ("A", "B", "E", "alpha", "beta")
     # exponents start in (0.05, 1), coefficients in (0.1, 10)
@@ -43,7 +44,7 @@ def test_ranges():
 
 
 def test_analytic_jacobian_matches_finite_differences():
-    law = parse_law("E + A*Na**(-(alpha + gamma*log(G))) * exp(s*(S - s0)**2) + B/D**beta")
+    law = parse_law("E0 + A*Na**(-(alpha + gamma*log(G))) * exp(s*(S - s0)**2) + B/D**beta")
     rng = np.random.default_rng(0)
     X = [10 ** rng.uniform(9, 11, 20) if v == "D" else rng.uniform(0, 0.7, 20) if v == "S"
          else rng.uniform(1, 16, 20) if v == "G" else 10 ** rng.uniform(7, 9, 20) for v in law.variables]
