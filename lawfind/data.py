@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, OptionError, did_you_mean
+from .errors import DataError, OptionError, check_choice, did_you_mean
 from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET
 
-__all__ = ["RunTable", "load_runs", "read_table", "parse_features"]
+__all__ = ["RunTable", "load_runs", "read_table", "parse_features", "REPEATS"]
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
+#: What to do with repeated configurations that no seed column tells apart.
+REPEATS = ("error", "keep", "mean")
 
 
 @dataclass(frozen=True)
@@ -196,9 +198,7 @@ def load_runs(
         in a feature whose log is taken, ``Na > N``, ``G < 1``, ``S`` outside ``[0, 1)``, conflicting
         duplicates, or an empty table.
     """
-    if repeats not in ("error", "keep", "mean"):
-        raise OptionError(f"unknown repeats option '{repeats}'{did_you_mean(repeats, ['error', 'keep', 'mean'])}; "
-                          "choose error, keep or mean")
+    check_choice("repeats option", repeats, REPEATS)
     frame = source.copy() if isinstance(source, pd.DataFrame) else read_table(source)
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     frame.columns = [str(c) for c in frame.columns]
