@@ -243,8 +243,8 @@ def parse_law(
         Refuse every name that is not a variable: the formula's constants must be numbers.
     params:
         Names to fit as constants even where a variable has the name. A name that is not a variable
-        but looks like one (a canonical variable such as ``G``, a single capital letter used as a
-        power's base or in a logarithm, or a name close to a variable's) draws a
+        but looks like one (a canonical variable such as ``G``, a single capital letter raised to a
+        power or whose logarithm is taken, or a name close to a variable's) draws a
         :class:`~lawfind.errors.LawfindWarning` unless it is listed here.
 
     Raises
@@ -311,15 +311,16 @@ def _looks_like_variable(p: str, expr: sp.Expr, variables: Sequence[str]) -> boo
         return False
     sym = next(s for s in expr.free_symbols if s.name == p)
     as_base = any(pw.base == sym and not pw.exp.is_Integer for pw in expr.atoms(sp.Pow))
-    in_log = any(sym in f.free_symbols for f in expr.atoms(sp.log))
-    return as_base or in_log
+    logged = any(f.args[0] == sym for f in expr.atoms(sp.log))
+    return as_base or logged
 
 
 def _not_a_column(p: str, variables: Sequence[str], used: Sequence[str]) -> str:
     close = difflib.get_close_matches(p, variables, n=1, cutoff=0.5)
     unused = [v for v in variables if v not in used]
     guess = (f", or did you mean {close[0]}?" if close else
-             f", or did you mean one of the columns it does not use ({', '.join(unused)})?" if unused else "")
+             f", or did you mean {unused[0]} (a column the formula does not use)?" if len(unused) == 1 else
+             f", or did you mean one of the columns the formula does not use ({', '.join(unused)})?" if unused else "")
     return f"{p} is not a column of the table: fitted as a constant; pass --params {p} to silence this{guess}"
 
 

@@ -135,15 +135,25 @@ def load(args: argparse.Namespace) -> RunTable:
                      where=args.where, repeats=args.repeats)
 
 
+def is_catalogue(spec: str) -> bool:
+    """Whether ``spec`` names a catalogue law (in any case)."""
+    return spec.replace("_", "").isalnum() and spec.lower() in {n.lower() for n in catalog.names()}
+
+
+def check_params(spec: str, params: tuple[str, ...]) -> None:
+    """Refuse ``--params`` for a catalogue law (its constants are declared already)."""
+    if params and is_catalogue(spec):
+        raise OptionError(f"--params names constants of a formula; '{spec}' is a catalogue law")
+
+
 def resolve_law(spec: str, table: RunTable | None = None, init: str | None = None,
                 params: tuple[str, ...] = ()) -> Law:
     """A catalogue law by name, or a law parsed from a formula over the table's features.
 
     ``params``: names of the formula to fit as constants (see :func:`lawfind.laws.parse_law`).
     """
-    if spec.replace("_", "").isalnum() and spec.lower() in {n.lower() for n in catalog.names()}:
-        if params:
-            raise OptionError(f"--params names constants of a formula; '{spec}' is a catalogue law")
+    if is_catalogue(spec):
+        check_params(spec, params)
         return catalog.get(spec)
     if spec.replace("_", "").isalnum() and not any(ch in spec for ch in "+-*/^()"):
         catalog.get(spec)  # a bare word that is no catalogue law: raise with a did-you-mean

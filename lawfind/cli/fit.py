@@ -7,7 +7,7 @@ import argparse
 from ..export import latex_fit, save_fit
 from ..fit import fit_law
 from ..laws import parse_ranges
-from .common import (add_command, add_data_args, add_fit_args, add_formula_args, at_least, console, err_console, fmt,
+from .common import (add_command, add_data_args, add_fit_args, add_formula_args, at_least, check_params, console, err_console, fmt,
                      load, option, output_file, print_table, resolve_law, wrote)
 
 EXAMPLE = ("example:\n  lawfind fit runs/planted_moe5.parquet --law lawfind_moe5 --bootstrap 200\n"
@@ -30,6 +30,7 @@ def register(sub) -> None:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     out = output_file(args.out)
+    check_params(args.law, args.params)
     table = load(args)
     law = resolve_law(args.law, table, args.init, args.params)
     per_group = [p for p in (args.per_group or "").split(",") if p]

@@ -98,8 +98,7 @@ def _plots(report: Report, table: RunTable, out: Path) -> None:
     law, values = report.law, report.values
     optima = {o.variable: o.value for o in report.optima if o.kind == "minimum"}
     plots.partial_dependence(partial_dependence(law, values, table), optima, out / "partial_dependence.png")
-    pair = [o.variable for o in report.optima if o.variable in law.variables][:2]
-    if len(pair) < 2:
-        pair = list(law.variables[:2])
+    chosen = [o.variable for o in report.optima if o.variable in law.variables]
+    pair = tuple(dict.fromkeys([*chosen, *law.variables]))[:2]  # the optimised variables first
     if len(pair) == 2:
-        plots.iso_loss(*loss_surface(law, values, table, tuple(pair)), tuple(pair), out / f"iso_loss_{pair[0]}_{pair[1]}.png")
+        plots.iso_loss(*loss_surface(law, values, table, pair), pair, out / f"iso_loss_{pair[0]}_{pair[1]}.png")

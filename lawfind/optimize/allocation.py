@@ -74,15 +74,15 @@ def compute_optimal(
         forms = {allocate[0]: xo, allocate[1]: yo}
         for v, e in forms.items():
             k = sp.simplify(Csym * sp.diff(e, Csym) / e)
-            kv = real(substitute(k, numbers)) if values else None
+            kv = real(substitute(k, numbers)) if values is not None else None
             if kv is not None:
                 exps[v] = kv
-        if budget and values:
+        if budget and values is not None:
             for v, e in forms.items():
                 r = real(substitute(e, numbers).xreplace({Csym: sp.Float(budget)}))
                 if r is not None:
                     vals[v] = r
-    elif budget and values:
+    elif budget and values is not None:
         method = "numeric"
         f = sp.lambdify(x, substitute(reduced, numbers).xreplace({Csym: sp.Float(budget)}), "numpy")
         res = minimize_scalar(lambda t: float(f(math.exp(t))), bounds=(math.log(1e3), math.log(budget)),
@@ -92,7 +92,7 @@ def compute_optimal(
     else:
         raise OptionError("no closed form found: give --budget C for a numeric allocation")
     loss = None
-    if vals and values:
+    if vals and values is not None:
         loss = real(substitute(expr, {**numbers, **vals}))
     return Allocation(tuple(allocate), cost_expr, forms, exps, vals, budget, loss, method)
 

@@ -65,10 +65,11 @@ def analyse(
     asked = budget is not None or cost is not None or allocate is not None
     default, pair = default_cost(law)
     cost, allocate = cost or default, tuple(allocate or pair)
-    alloc = compute_optimal(law, values, cost=cost, allocate=allocate, at=at, budget=budget) if asked else None
+    rest = {k: v for k, v in at.items() if k not in allocate}  # the allocated variables are free
+    alloc = compute_optimal(law, values, cost=cost, allocate=allocate, at=rest, budget=budget) if asked else None
     cheapest = None
     if target_loss is not None:
-        cheapest = cheapest_config(law, values, target_loss, cost=cost, over=allocate, at=at,
+        cheapest = cheapest_config(law, values, target_loss, cost=cost, over=allocate, at=rest,
                                    bounds={k: v for k, v in ranges.items() if k in allocate} or None)
     leverage = None
     if dense is not None:
