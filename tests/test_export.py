@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 
 from lawfind import catalog
-from lawfind.export import latex, latex_fit, load_fit, numpy_callable, save_fit, torch_callable
+from lawfind.errors import LawfindError
+from lawfind.export import booktabs, latex, latex_fit, load_fit, numpy_callable, save_fit, torch_callable, write_json
 from lawfind.fit import fit_law
 
 
@@ -48,3 +49,32 @@ def test_torch_callable_handles_log10_laws():
     N, E = np.array([1e8, 3e8]), np.array([8.0, 64.0])
     expected = numpy_callable(law, vals)(N=N, E=E)
     np.testing.assert_allclose(torch_callable(law, vals)(N=torch.tensor(N), E=torch.tensor(E)).numpy(), expected)
+
+
+def test_one_booktabs_builder():
+    tex = booktabs(["$k$", "Law"], [["3", "$N^{-a}$"], ["4", "$D^{-b}$"]], "Laws & 50% of runs", "rl")
+    assert tex.splitlines() == [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{rl}", r"\toprule",
+                                r"$k$ & Law \\", r"\midrule", r"3 & $N^{-a}$ \\", r"4 & $D^{-b}$ \\", r"\bottomrule",
+                                r"\end{tabular}", r"\caption{Laws \& 50\% of runs}", r"\end{table}"]
+
+
+def test_one_json_writer(tmp_path):
+    x = sp.Symbol("x")
+    path = write_json(tmp_path / "sub" / "r.json", {"a": np.float32(0.5), "n": np.int64(3), "v": np.arange(2),
+                                                    "e": sp.Float(0.1) * x, "t": (1, 2), "b": np.bool_(True)})
+    record = json.loads(path.read_text())
+    assert sp.sympify(record.pop("e"), locals={"x": x}) == sp.Float(0.1) * x  # sympy at full precision
+    assert record == {"a": 0.5, "n": 3, "v": [0, 1], "t": [1, 2], "b": True}
+
+
+@pytest.mark.parametrize("content,message", [
+    ("{", "is not a lawfind JSON file"),
+    ("[1]", "it holds a list, not a record"),
+    ('{"formula": "A/N**a", "variables": ["N"]}', "lacks 'parameters'"),
+    ('{"formula": "A/N**a", "variables": ["N"], "parameters": {"A": 1}}', "is not a lawfind fit: TypeError"),
+    ('{"formula": "A/N**", "variables": ["N"], "parameters": {}}', "cannot parse the formula"),
+])
+def test_load_fit_refuses_what_it_cannot_read(tmp_path, content, message):
+    (tmp_path / "f.json").write_text(content)
+    with pytest.raises(LawfindError, match=message):
+        load_fit(tmp_path / "f.json")
