@@ -129,7 +129,7 @@ class Law:
         subs = {}
         for old, new in mapping.items():
             if old in self.variables:
-                subs[self.symbol(old)] = sp.Symbol(new, positive=True)
+                subs[self.symbol(old)] = symbol(new)
         return Law(self.name, self.expr.xreplace(subs), tuple(mapping.get(v, v) for v in self.variables),
                    self.params, self.citation, self.certainty, self.reference, self.notes)
 

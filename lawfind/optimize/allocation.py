@@ -52,7 +52,7 @@ def compute_optimal(
     if len(allocate) != 2:
         raise OptionError("allocate exactly two variables, e.g. N,D")
     cost_expr = _parse_cost(cost, law.variables)
-    Csym = sp.Symbol("C", positive=True)
+    Csym = symbol("C")
     x, y = symbol(allocate[0]), symbol(allocate[1])
     if y not in cost_expr.free_symbols or x not in cost_expr.free_symbols:
         raise OptionError(f"the cost '{cost}' must involve both {allocate[0]} and {allocate[1]}")
@@ -136,7 +136,7 @@ def efficiency_leverage(moe: Law, moe_values: Mapping[str, float], dense: Law, d
         raise OptionError(f"the configuration must give every variable of the MoE law and its cost: {sorted(config)}")
 
     alloc = compute_optimal(dense, dense_values, cost=dense_cost)
-    C = sp.Symbol("C", positive=True)
+    C = symbol("C")
     dense_expr = canonical(dense.expr, dense.variables)
     at_c = substitute(dense_expr, dense_values).xreplace({symbol(v): e for v, e in alloc.closed_forms.items()})
     loss_of_c = sp.lambdify(C, substitute(at_c, dense_values), "numpy")
