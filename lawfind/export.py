@@ -16,7 +16,7 @@ from .errors import DataError, FormulaError, show_path
 from .fit import FitResult
 from .laws import Law, Param, make_callable, parse_law
 
-__all__ = ["latex", "latex_fit", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
+__all__ = ["latex", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
            "bootstrap_replicates", "numpy_callable", "torch_callable"]
 
 _NAMES = {"Na": r"N_{a}", "E0": r"E_{0}", "L0": r"L_{0}", "N_c": r"N_{c}", "D_c": r"D_{c}",
@@ -58,6 +58,20 @@ def latex(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L") -> str
     """LaTeX of an expression or a law, numbers printed to ``precision`` significant digits."""
     body = _Printer(precision).doprint(expr.expr if isinstance(expr, Law) else expr)
     return f"{lhs} = {body}" if lhs else body
+
+
+def latex_record(law: Law, values: Mapping[str, float], record: Mapping, precision: int = 3) -> str:
+    """The equations of a fit file (from :func:`load_fit`): the law with its numbers, then the optima and
+    allocation that ``lawfind optimize --out`` added (a comment where an optimum has no LaTeX)."""
+    lines = [r"\begin{equation}", latex(law.substitute(values), precision), r"\end{equation}"]
+    for item in record.get("optima") or []:
+        if item.get("latex"):
+            lines += [r"\begin{equation}", item["latex"], r"\end{equation}"]
+        else:
+            lines.append(f"% {item['description']}")
+    for line in (record.get("allocation") or {}).get("latex", []):
+        lines += [r"\begin{equation}", line, r"\end{equation}"]
+    return "\n".join(lines)
 
 
 def latex_fit(fit: FitResult, precision: int = 3, level: str | None = None) -> str:

@@ -10,7 +10,8 @@ import sympy as sp
 
 from lawfind import catalog
 from lawfind.errors import LawfindError
-from lawfind.export import booktabs, latex, latex_fit, load_fit, numpy_callable, save_fit, torch_callable, write_json
+from lawfind.export import (booktabs, latex, latex_fit, latex_record, load_fit, numpy_callable, save_fit,
+                            torch_callable, write_json)
 from lawfind.fit import fit_law
 
 
@@ -78,3 +79,14 @@ def test_load_fit_refuses_what_it_cannot_read(tmp_path, content, message):
     (tmp_path / "f.json").write_text(content)
     with pytest.raises(LawfindError, match=message):
         load_fit(tmp_path / "f.json")
+
+
+def test_latex_record_lists_the_law_then_its_optima():
+    law = catalog.get("chinchilla2022")
+    record = {"optima": [{"latex": "{G}^{*} = 7.39", "description": "G* = 7.39"},
+                         {"latex": None, "description": "S*: no interior optimum in S"}],
+              "allocation": {"latex": [r"{N}_{\mathrm{opt}} = C"]}}
+    lines = latex_record(law, dict(law.reference), record, precision=2).splitlines()
+    assert lines[:3] == [r"\begin{equation}", latex(law.substitute(law.reference), 2), r"\end{equation}"]
+    assert lines[3:] == [r"\begin{equation}", "{G}^{*} = 7.39", r"\end{equation}", "% S*: no interior optimum in S",
+                         r"\begin{equation}", r"{N}_{\mathrm{opt}} = C", r"\end{equation}"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..export import latex, load_fit
+from ..export import latex_record, load_fit
 from .common import add_command, at_least, console, output_file, wrote
 
 EXAMPLE = "example:\n  lawfind export out/best.json --precision 3 --out best.tex"
@@ -20,16 +20,7 @@ def register(sub) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     out = output_file(args.out)
-    law, values, record = load_fit(args.fit)
-    lines = [r"\begin{equation}", latex(law.substitute(values), args.precision), r"\end{equation}"]
-    for item in record.get("optima") or []:
-        if item.get("latex"):
-            lines += [r"\begin{equation}", item["latex"], r"\end{equation}"]
-        else:
-            lines.append(f"% {item['description']}")
-    for line in (record.get("allocation") or {}).get("latex", []):
-        lines += [r"\begin{equation}", line, r"\end{equation}"]
-    text = "\n".join(lines)
+    text = latex_record(*load_fit(args.fit), precision=args.precision)
     if out:
         out.write_text(text + "\n")
         wrote(out)
