@@ -231,20 +231,46 @@ def _plain(cell: object, text: bool) -> float | None:
 
 def _read_back(source: object, frame: pd.DataFrame, text: bool) -> dict[str, list]:
     """The cells as the file holds them, read without lawfind or pandas (the frame's own cells otherwise)."""
-    if not text:
+    if isinstance(source, pd.DataFrame):
         return {c: list(frame[c]) for c in frame.columns}
+    if not text:
+        table = pq.read_table(source)
+        return {c: table.column(c).to_pylist() for c in table.column_names}
     data = Path(source).read_bytes()
     lines = (gzip.decompress(data) if source.endswith(".gz") else data).decode("utf-8", "surrogatepass")
     rows = list(csv.reader(io.StringIO(lines), delimiter="\t" if source.endswith(".tsv") else ","))
     return {c: [r[i] for r in rows[1:]] for i, c in enumerate(rows[0])}
 
 
-def _write(frame: pd.DataFrame, name: str, folder: Path) -> tuple[object, bool]:
-    """The source to load (a path or the frame) and whether its cells went through text."""
+EXOTIC = {  # arrow types for a column of numbers (None where a cell is not one)
+    "decimal": lambda v: pa.array([None if x is None else decimal.Decimal(repr(round(x, 6))) for x in v],
+                                  pa.decimal128(38, 6)),
+    "float16": lambda v: pa.array(np.array([np.nan if x is None else x for x in v], dtype=np.float16)),
+    "uint64": lambda v: pa.array([int(x) if x is not None and 0 <= x < 2 ** 63 else None for x in v], pa.uint64()),
+    "large_string": lambda v: pa.array([None if x is None else repr(x) for x in v], pa.large_string()),
+    "dictionary": lambda v: pa.array(v, pa.float64()).dictionary_encode(),
+    "date": lambda v: pa.array([datetime.date(2020, 1, 1)] * len(v)),
+    "timestamp": lambda v: pa.array(range(len(v)), pa.timestamp("ms", tz="UTC")),
+    "duration": lambda v: pa.array(range(len(v)), pa.duration("s")),
+    "binary": lambda v: pa.array([b"1"] * len(v)),
+    "bool": lambda v: pa.array([True] * len(v)),
+    "null": lambda v: pa.array([None] * len(v), pa.null()),
+}
+
+
+def _write(frame: pd.DataFrame, name: str, folder: Path, exotic: tuple[str, str] | None = None) -> tuple[object, bool]:
+    """The source to load (a path or the frame) and whether its cells went through text; ``exotic``
+    (column, arrow type) writes that column of a parquet file with an unusual type."""
     path = folder / name
     try:
         if name.endswith((".parquet", ".pq")):
-            frame.to_parquet(path)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if exotic:
+                col, kind = exotic
+                with np.errstate(all="ignore"):
+                    array = EXOTIC[kind]([_plain(c, False) for c in frame[col]])
+                table = table.set_column(table.column_names.index(col), col, array)
+            pq.write_table(table, path)
             return str(path), False
         text = frame.to_csv(index=False, sep="\t" if name.endswith(".tsv") else ",").encode("utf-8", "surrogatepass")
         path.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
@@ -274,12 +300,15 @@ def spoilt_tables(draw) -> pd.DataFrame:
 @given(st.one_of(spoilt_tables(), data_frames([column(name, elements=cells, dtype=object)
                                                for name in ("D", "N", "Na", "G", "S", "loss")])),
        st.sampled_from([None, "D,N", "N=Na,G", "x"]), st.sampled_from(["frame", *ODD_NAMES]),
-       st.sampled_from([None, "nested seed", "label seed"]))
-def test_malformed_tables_raise_only_our_errors(frame, features, where, seed):
+       st.sampled_from([None, "nested seed", "label seed"]),
+       st.one_of(st.none(), st.tuples(st.sampled_from(["D", "N", "Na", "G", "S", "loss"]), st.sampled_from(list(EXOTIC)))))
+def test_malformed_tables_raise_only_our_errors(frame, features, where, seed, exotic):
     if seed:
         frame = frame.assign(seed=[[k] if seed == "nested seed" else f"s{k}" for k in range(len(frame))])
+    if exotic:
+        where = "t.parquet"
     with tempfile.TemporaryDirectory() as tmp:
-        source, text = (frame, False) if where == "frame" else _write(frame, where, Path(tmp))
+        source, text = (frame, False) if where == "frame" else _write(frame, where, Path(tmp), exotic)
         try:
             table = load_runs(source, features=features)
         except LawfindError as exc:
