@@ -13,6 +13,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .errors import FitError, OptionError, did_you_mean
 from .fit import FitResult, fit_law
 from .laws import Law
 
-__all__ = ["Split", "Metrics", "Comparison", "holdout_split", "kfold_splits", "metrics", "compare_laws"]
+__all__ = ["Split", "Metrics", "Comparison", "Holdout", "parse_holdout", "holdout_split", "kfold_splits", "metrics", "compare_laws"]
 
 _OPS: dict[str, Callable] = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
                              "==": operator.eq, "!=": operator.ne}
@@ -59,27 +60,43 @@ class Metrics:
         return dict(self.__dict__)
 
 
+class Holdout(NamedTuple):
+    """A holdout read from text: ``column op value`` (``N >= 1e9``), or ``op == "top"`` and the fraction."""
+
+    column: str
+    op: str
+    value: float
+
+
+def parse_holdout(expr: str) -> Holdout:
+    """Read ``"N>=1e9"`` or ``"top:N:0.2"`` (the fraction in (0, 1)), before any table is seen."""
+    top, threshold = _TOP.match(expr or ""), _HOLDOUT.match(expr or "")
+    if not (top or threshold):
+        raise OptionError(f"cannot read the holdout '{expr}': write COLUMN OP VALUE such as 'N>=1e9', "
+                          "or top:COLUMN:FRACTION such as 'top:N:0.2'")
+    column, op, number = (top.group(1), "top", top.group(2)) if top else threshold.groups()
+    try:
+        value = float(number)
+    except ValueError:
+        raise OptionError(f"cannot read the number '{number}' in the holdout '{expr}'") from None
+    if op == "top" and not 0 < value < 1:
+        raise OptionError(f"the holdout fraction in '{expr}' must lie in (0, 1)")
+    return Holdout(column, op, value)
+
+
 def holdout_split(table: RunTable, expr: str) -> Split:
     """Split by a threshold: ``"N>=1e9"`` tests on runs with N >= 1e9 and trains on the others.
 
     ``"top:N:0.2"`` tests on the 20 % of runs with the largest N (ties kept together).
     """
-    m = _TOP.match(expr)
-    if m:
-        col, frac = m.group(1), float(m.group(2))
-        values = _values(table, col)
-        if not 0 < frac < 1:
-            raise OptionError(f"the holdout fraction in '{expr}' must lie in (0, 1)")
-        threshold = np.quantile(values, 1 - frac)
+    col, op, val = parse_holdout(expr)
+    values = _values(table, col)
+    if op == "top":
+        threshold = np.quantile(values, 1 - val)
         test = values >= threshold
-        desc = f"{col} >= {threshold:.4g} (top {frac:.0%})"
+        desc = f"{col} >= {threshold:.4g} (top {val:.0%})"
     else:
-        m = _HOLDOUT.match(expr or "")
-        if not m:
-            raise OptionError(f"cannot read the holdout '{expr}': write COLUMN OP VALUE such as 'N>=1e9', "
-                              "or top:COLUMN:FRACTION such as 'top:N:0.2'")
-        col, op, val = m.group(1), m.group(2), float(m.group(3))
-        test = _OPS[op](_values(table, col), val)
+        test = _OPS[op](values, val)
         desc = f"{col} {op} {val:g}"
     if test.all() or not test.any():
         raise OptionError(f"the holdout '{expr}' leaves {'no' if not test.any() else 'every'} run for testing: "
@@ -159,7 +176,8 @@ class Comparison:
                 for i, r in enumerate(self.rows)]
 
 
-_RANK_KEYS = {"r2": (lambda m: -m.r2), "nmse": (lambda m: m.nmse), "nmae": (lambda m: m.nmae),
+#: Metrics laws may be ranked by, with their sort keys (best first).
+RANK_BY = {"r2": (lambda m: -m.r2), "nmse": (lambda m: m.nmse), "nmae": (lambda m: m.nmae),
               "rmse_log": (lambda m: m.rmse_log), "aic": (lambda m: m.aic), "bic": (lambda m: m.bic)}
 
 
@@ -184,9 +202,9 @@ def compare_laws(
     Laws whose variables the table lacks, or whose fit fails, are listed in ``skipped`` with the
     reason, never dropped silently.
     """
-    if rank_by not in _RANK_KEYS:
-        raise OptionError(f"unknown metric '{rank_by}'{did_you_mean(rank_by, _RANK_KEYS)}; "
-                          f"choose one of {', '.join(_RANK_KEYS)}")
+    if rank_by not in RANK_BY:
+        raise OptionError(f"unknown metric '{rank_by}'{did_you_mean(rank_by, RANK_BY)}; "
+                          f"choose one of {', '.join(RANK_BY)}")
     train = table.subset(split.train)
     rows, skipped = [], []
     for law in laws:
@@ -202,6 +220,6 @@ def compare_laws(
             skipped.append((law.name, str(exc)))
             continue
         rows.append(Row(law, fit, evaluate(fit, table, split)))
-    key = _RANK_KEYS[rank_by]
+    key = RANK_BY[rank_by]
     rows.sort(key=lambda r: (np.nan_to_num(key(r.metrics), nan=np.inf)))
     return Comparison(tuple(rows), split, rank_by, tuple(skipped))

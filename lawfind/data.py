@@ -7,7 +7,10 @@ catalogue's laws in ``N`` read that column.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import hashlib
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, OptionError, did_you_mean
-from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET
+from .errors import DataError, LawfindError, OptionError, check_choice, did_you_mean, printable, show_path
+from .files import SUFFIXES, Unreadable, read_table
+from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET, MEANINGS, scale
 
-__all__ = ["RunTable", "load_runs", "read_table", "parse_features"]
-
-SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
+__all__ = ["RunTable", "load_runs", "read_table", "parse_features", "REPEATS", "SUFFIXES"]
+#: What to do with repeated configurations that no seed column tells apart.
+REPEATS = ("error", "keep", "mean")
 
 
 @dataclass(frozen=True)
@@ -98,32 +102,13 @@ class RunTable:
         return h.hexdigest()[:16]
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a parquet, CSV or TSV file, with a clear error if it cannot be read."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"no such file: '{path}'. Check the path (run tables live under runs/)")
-    if path.is_dir():
-        raise DataError(f"'{path}' is a folder: give a .parquet or .csv file")
-    name = path.name.lower()
-    if not name.endswith(SUFFIXES):
-        raise DataError(f"cannot read '{path}': unknown format '{path.suffix}'. Use one of {', '.join(SUFFIXES)}")
-    try:
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"'{path}' is empty: a run table needs a header and at least one run") from None
-    except Exception as exc:  # pyarrow, csv and decoding errors have no common base class
-        raise DataError(f"cannot read '{path}' as {'parquet' if 'parquet' in name else 'CSV'}: "
-                        f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
-                        "Is the file complete and in the format its name says?") from None
-
-
 def parse_features(spec: str | Sequence[str] | None) -> list[tuple[str, str]]:
     """Read ``"N=dense_parameter_count,num_experts"`` into ``[("N", "dense_parameter_count"), ...]``."""
     if spec is None:
         return []
+    if not (isinstance(spec, str) or (isinstance(spec, Sequence) and all(isinstance(s, str) for s in spec))):
+        raise OptionError(f"features must be a comma-separated string or a list of column names, "
+                          f"not {type(spec).__name__}")
     items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
     out = []
     for item in filter(None, items):
@@ -142,8 +127,9 @@ def parse_features(spec: str | Sequence[str] | None) -> list[tuple[str, str]]:
 def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
     if name not in frame.columns:
         cols = [str(c) for c in frame.columns]
-        raise DataError(f"missing {role} column '{name}'{did_you_mean(name, cols)}; "
-                        f"the table has: {', '.join(cols[:20])}{' ...' if len(cols) > 20 else ''}")
+        listed = ", ".join(printable(c, 40) for c in cols[:20])
+        has = f"the table has: {listed}{' ...' if len(cols) > 20 else ''}" if cols else "the table has no columns"
+        raise DataError(f"missing {role} column '{printable(name, 40)}'{did_you_mean(name, cols)}; {has}")
     return frame[name]
 
 
@@ -156,13 +142,81 @@ def _rows(idx: Sequence[int], limit: int = 5, verb: str = "") -> str:
     return f"row{'s' if len(idx) > 1 else ''} {shown}{more}{verb}"
 
 
+_short = reprlib.Repr()
+_short.maxstring, _short.maxother, _short.maxlist, _short.maxdict, _short.maxtuple = 30, 30, 4, 3, 4
+
+
+def _cell(value: object) -> str:
+    """A cell for a one-line message."""
+    text = " ".join(_short.repr(value).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: Cells that are not numbers, by kind; ``None`` marks a cell that is (or may be read as) a number.
+_NESTED = (list, tuple, dict, set, frozenset, np.ndarray, pd.Series)
+_KINDS: tuple[tuple[type | tuple[type, ...], str | None], ...] = (
+    ((bool, np.bool_), "booleans"),
+    (_NESTED, "lists, maps or structs (nested cells)"),
+    ((bytes, bytearray, memoryview), "bytes"),
+    ((complex, np.complexfloating), "complex numbers"),
+    ((datetime.date, datetime.time, np.datetime64), "dates or times"),
+    ((datetime.timedelta, np.timedelta64), "durations"),
+    (Unreadable, "values of a parquet type pandas cannot convert"),
+    ((int, float, decimal.Decimal, str, np.integer, np.floating, type(None), type(pd.NA), type(pd.NaT)), None),
+)
+
+
+#: Kinds of scalar that may label runs (a seed, a group), though they are not numbers.
+_SCALARS = ("booleans", "bytes", "complex numbers", "dates or times", "durations")
+
+
+def _kind(cell_type: type) -> str | None:
+    for types, kind in _KINDS:
+        if issubclass(cell_type, types):
+            return kind
+    return f"objects of type {cell_type.__name__!r}"
+
+
+def _refuse_cells(series: pd.Series, column: str, allowed: tuple[str, ...] = ()) -> None:
+    """Raise a :class:`DataError` naming the first rows whose cells are not plain scalars of ``allowed`` kinds."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        kind = "booleans"
+    elif isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        kind = "dates or times"
+    elif pd.api.types.is_timedelta64_dtype(dtype):
+        kind = "durations"
+    elif pd.api.types.is_complex_dtype(dtype):
+        kind = "complex numbers"
+    elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype)):
+        kind = f"{dtype.name} values"
+    elif pd.api.types.is_numeric_dtype(dtype):
+        return
+    else:
+        types = series.map(type, na_action=None) if not isinstance(dtype, pd.CategoricalDtype) else \
+            series.astype(object).map(type)
+        bad = {t: _kind(t) for t in set(types)}
+        bad = {t: k for t, k in bad.items() if k is not None and k not in allowed}
+        if not bad:
+            return
+        rows = np.flatnonzero(types.isin(list(bad)).to_numpy())
+        kind = bad[types.iloc[rows[0]]]
+        fix = ("store one value a cell (flatten the column)" if kind == _KINDS[1][1] else
+               "convert them" + (" to numbers" if not allowed else ""))
+        raise DataError(f"column '{column}' holds {kind}, not {'plain values' if allowed else 'numbers'}: "
+                        f"{_rows(rows, verb='hold')} {_cell(series.iloc[rows[0]])}; {fix}, or drop those runs")
+    if kind not in allowed:
+        raise DataError(f"column '{column}' holds {kind} ({dtype}), not numbers: convert it to numbers "
+                        "or choose another column")
+
+
 def _numeric(series: pd.Series, name: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(series):
-        raise DataError(f"column '{name}' holds booleans, not numbers: convert it or choose another column")
-    values = pd.to_numeric(series, errors="coerce")
+    _refuse_cells(series, name)
+    values = pd.to_numeric(series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series,
+                           errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy() & series.notna().to_numpy())
     if len(bad):
-        raise DataError(f"column '{name}' is not numeric: {_rows(bad, verb='hold')} {series.iloc[bad[0]]!r}; "
+        raise DataError(f"column '{name}' is not numeric: {_rows(bad, verb='hold')} {_cell(series.iloc[bad[0]])}; "
                         "fix or drop those rows")
     return values.astype(float)
 
@@ -181,7 +235,7 @@ def load_runs(
     Parameters
     ----------
     source:
-        A ``.parquet``/``.csv``/``.tsv`` path or a DataFrame.
+        A ``.parquet``/``.csv``/``.csv.gz``/``.tsv`` path or a DataFrame.
     target:
         The column to predict (default ``loss``).
     features:
@@ -200,15 +254,33 @@ def load_runs(
     Raises
     ------
     DataError
-        For an unreadable file, a missing column, non-numeric values, NaN or inf, non-positive values
-        in a feature whose log is taken, ``Na > N``, ``G < 1``, ``S`` outside ``[0, 1)``, conflicting
-        duplicates, or an empty table.
+        For an unreadable file or path, a missing column, cells that are not plain numbers (nested
+        lists, maps or structs; booleans; dates; bytes), NaN or inf, non-positive values in a feature
+        whose log is taken, ``Na > N``, ``G < 1``, ``S`` outside ``[0, 1)``, conflicting duplicates,
+        or an empty table.
+    OptionError
+        For an unknown ``repeats``, a malformed ``features``, or a target, feature or group named twice.
+        No other exception type leaves the loader.
     """
-    if repeats not in ("error", "keep", "mean"):
-        raise OptionError(f"unknown repeats option '{repeats}'{did_you_mean(repeats, ['error', 'keep', 'mean'])}; "
-                          "choose error, keep or mean")
+    label = "<DataFrame>" if isinstance(source, pd.DataFrame) else show_source(source)
+    try:
+        return _load(source, label, target, features, group, where, repeats)
+    except LawfindError:
+        raise
+    except Exception as exc:  # the last guard: a table the checks above did not foresee
+        raise DataError(f"cannot interpret '{label}': {type(exc).__name__}: {' '.join(str(exc).split())[:200]}. "
+                        "Check the columns the load uses (and please report this message)") from None
+
+
+def show_source(source: object) -> str:
+    """The source of a table for a message: a path shown on one line, or the kind of object."""
+    return show_path(source) if isinstance(source, (str, bytes, Path)) else f"<{type(source).__name__}>"
+
+
+def _load(source, label: str, target: str, features, group: str | None, where: str | None,
+          repeats: str) -> RunTable:
+    check_choice("repeats option", repeats, REPEATS)
     frame = source.copy() if isinstance(source, pd.DataFrame) else read_table(source)
-    label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     frame.columns = [str(c) for c in frame.columns]
     if len(frame.columns) != len(set(frame.columns)):
         raise DataError("the table has repeated column names: give each column a unique name")
@@ -216,7 +288,8 @@ def load_runs(
         try:
             frame = frame.query(where).reset_index(drop=True)
         except Exception as exc:  # pandas raises many types for a bad query
-            raise DataError(f"cannot apply the filter '{where}': {type(exc).__name__}: {exc}. "
+            raise DataError(f"cannot apply the filter '{printable(where)}': {type(exc).__name__}: "
+                            f"{printable(' '.join(str(exc).split()), 200)}. "
                             "Write a pandas query such as \"step == 249000 and k == 1\"") from None
     if len(frame) == 0:
         raise DataError(f"the table is empty{' after the filter ' + repr(where) if where else ''}: "
@@ -227,18 +300,36 @@ def load_runs(
         pairs = [(c, c) for c in DEFAULT_FEATURES if c in frame.columns]
         if not pairs:
             _column(frame, DEFAULT_FEATURES[0], "feature")  # raises with a did-you-mean
+    names = [n for n, _ in pairs]
+    for role, name in (("target", target), ("group", group)):
+        if name is not None and name in names:
+            raise OptionError(f"'{name}' is both a feature and the {role}: choose other features or another {role}")
+    if group is not None and group == target:
+        raise OptionError(f"'{group}' is both the target and the group: choose another group column")
     y = _numeric(_column(frame, target, "target"), target)
     out = pd.DataFrame({name: _numeric(_column(frame, col, "feature"), col) for name, col in pairs})
     out[target] = y
     if group is not None:
-        out[group] = _column(frame, group, "group").astype(str).to_numpy()
-    seed = frame["seed"].to_numpy() if "seed" in frame.columns else None
+        out[group] = _labels(_column(frame, group, "group"), group)
+    seed = None
+    if "seed" in frame.columns:
+        _refuse_cells(frame["seed"], "seed", allowed=_SCALARS)
+        seed = frame["seed"].to_numpy()
 
-    _check_values(out, [n for n, _ in pairs], target, dict(pairs))
-    keys = [n for n, _ in pairs] + ([group] if group else [])
+    _check_values(out, names, target, dict(pairs))
+    keys = names + ([group] if group else [])
     out = _check_repeats(out, keys, target, seed, repeats)
-    return RunTable(out.reset_index(drop=True), tuple(n for n, _ in pairs), target, group, dict(pairs), label,
+    return RunTable(out.reset_index(drop=True), tuple(names), target, group, dict(pairs), label,
                     int(out.duplicated(keys, keep=False).sum()))
+
+
+def _labels(series: pd.Series, column: str) -> np.ndarray:
+    """Group labels as strings; nested or missing labels are refused."""
+    _refuse_cells(series, column, allowed=_SCALARS)
+    missing = np.flatnonzero(series.isna().to_numpy())
+    if len(missing):
+        raise DataError(f"group column '{column}' has missing labels at {_rows(missing)}: fill them or drop those runs")
+    return series.astype(str).to_numpy()
 
 
 def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns: Mapping[str, str]) -> None:
@@ -249,11 +340,11 @@ def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns
         if len(bad):
             kind = "NaN" if np.isnan(values[bad[0]]) else "inf"
             raise DataError(f"column '{col}' has {kind} at {_rows(bad)}: drop those runs or fill in the values")
-        if name == "S":
+        if scale(name) == "linear":  # a bounded ratio
             bad = np.flatnonzero((values < 0) | (values >= 1))
             if len(bad):
-                raise DataError(f"column '{col}' (S, shared-expert ratio) must lie in [0, 1): {_rows(bad, verb='hold')} "
-                                f"{values[bad[0]]:g}; S is shared / (shared + activated routed)")
+                raise DataError(f"column '{col}' ({name}, {MEANINGS.get(name, 'a ratio')}) must lie in [0, 1): "
+                                f"{_rows(bad, verb='hold')} {values[bad[0]]:g}; S is shared / (shared + activated routed)")
             continue
         bad = np.flatnonzero(values <= 0)
         if len(bad):
@@ -262,10 +353,11 @@ def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns
     if "G" in features:
         bad = np.flatnonzero(frame["G"].to_numpy() < 1)
         if len(bad):
-            raise DataError(f"column '{columns['G']}' (G, activated experts) must be at least 1: {_rows(bad, verb='hold')} "
-                            f"{frame['G'].iloc[bad[0]]:g}")
+            raise DataError(f"column '{columns['G']}' (G, {MEANINGS['G']}) must be at least 1: "
+                            f"{_rows(bad, verb='hold')} {frame['G'].iloc[bad[0]]:g}")
     if "Na" in features and "N" in features:
-        bad = np.flatnonzero(frame["Na"].to_numpy() > frame["N"].to_numpy() * (1 + 1e-9))
+        with np.errstate(over="ignore"):  # N near the largest float: N (1 + 1e-9) is inf, and Na <= it
+            bad = np.flatnonzero(frame["Na"].to_numpy() > frame["N"].to_numpy() * (1 + 1e-9))
         if len(bad):
             raise DataError(f"activated parameters exceed total parameters (Na > N) at {_rows(bad)}: "
                             f"check that '{columns['Na']}' and '{columns['N']}' are not swapped")
@@ -287,7 +379,7 @@ def _check_repeats(frame: pd.DataFrame, keys: list[str], target: str, seed: np.n
     dup = key_frame.duplicated(keep=False).to_numpy()
     if not dup.any():
         return frame
-    groups = key_frame[dup].groupby(list(key_frame.columns), dropna=False).groups
+    groups = key_frame[dup].groupby(list(key_frame.columns), dropna=False, sort=False).groups
     conflicts = [list(idx) for idx in groups.values() if frame.loc[list(idx), target].nunique() > 1]
     if conflicts:
         first = conflicts[0]

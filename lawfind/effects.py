@@ -14,13 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import sympy as sp
 
 from .data import RunTable
+from .errors import OptionError
 from .laws import Law
-from .symbols import symbol
+from .symbols import canonical, interpolate, scale, symbol
 
-__all__ = ["Effect", "Interaction", "effects", "interactions"]
+__all__ = ["Effect", "Interaction", "effects", "interactions", "numeric_expr", "design_table", "partial_dependence",
+           "loss_surface"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,54 @@ class Interaction:
 
 
 def _scaled(var: str) -> bool:
-    return var != "S"  # log axis for every positive variable
+    return scale(var) == "log"  # effects per e-fold of every log-scale variable
 
 
 def numeric_expr(law: Law, values: Mapping[str, float]) -> sp.Expr:
     """The law with its values substituted, its variables as the project's symbols."""
-    e = law.substitute(values)
-    return e.xreplace({s: symbol(s.name) for s in e.free_symbols})
+    return canonical(law.substitute(values), law.variables)
+
+
+def design_table(law: Law, ranges: Mapping[str, tuple[float, float]], n: int = 256, seed: int = 0) -> RunTable:
+    """``n`` random points over the data's ranges of the law's variables, each on its own scale (a
+    design to read effects from, not runs: the loss column is a placeholder)."""
+    missing = [v for v in law.variables if v not in ranges]
+    if missing:
+        raise OptionError(f"effects and plots need the data's ranges of {missing}: give --ranges NAME=LOW:HIGH")
+    rng = np.random.default_rng(seed)
+    cols = {v: interpolate(v, *ranges[v], rng.uniform(0, 1, n)) for v in law.variables}
+    if "Na" in cols and "N" in cols:
+        cols["Na"] = np.minimum(cols["Na"], cols["N"])  # a grid over the ranges, not runs: keep Na <= N
+    cols["loss"] = np.ones(n)
+    return RunTable(pd.DataFrame(cols), tuple(law.variables), "loss")
+
+
+def partial_dependence(law: Law, values: Mapping[str, float], table: RunTable,
+                       n: int = 200) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The loss along each variable's range in ``table``, the others at their medians: ``{name: (x, loss)}``."""
+    f = sp.lambdify([symbol(v) for v in law.variables], numeric_expr(law, values), "numpy")
+    med = {v: float(np.median(table.frame[v])) for v in law.variables}
+    curves = {}
+    for v in law.variables:
+        grid = interpolate(v, float(table.frame[v].min()), float(table.frame[v].max()), np.linspace(0, 1, n))
+        cols = [grid if u == v else np.full(n, med[u]) for u in law.variables]
+        with np.errstate(all="ignore"):
+            curves[v] = (grid, np.broadcast_to(np.asarray(f(*cols), float), (n,)))
+    return curves
+
+
+def loss_surface(law: Law, values: Mapping[str, float], table: RunTable, pair: tuple[str, str],
+                 n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The loss on an ``n`` by ``n`` grid of two variables over their ranges, the others at their medians."""
+    f = sp.lambdify([symbol(v) for v in law.variables], numeric_expr(law, values), "numpy")
+    a, b = pair
+    ga, gb = (interpolate(v, float(table.frame[v].min()), float(table.frame[v].max()), np.linspace(0, 1, n))
+              for v in pair)
+    A, B = np.meshgrid(ga, gb)
+    cols = [A if u == a else B if u == b else np.full_like(A, float(np.median(table.frame[u])))
+            for u in law.variables]
+    with np.errstate(all="ignore"):
+        return A, B, np.broadcast_to(np.asarray(f(*cols), float), A.shape)
 
 
 def effects(law: Law, values: Mapping[str, float], table: RunTable, n: int = 400) -> list[Effect]:
@@ -65,7 +109,7 @@ def effects(law: Law, values: Mapping[str, float], table: RunTable, n: int = 400
         lo, hi = float(table.frame[v].min()), float(table.frame[v].max())
         grad = sp.diff(expr, x) * (x if _scaled(v) else 1)
         f = sp.lambdify([symbol(u) for u in law.variables], grad, "numpy")
-        grid = np.geomspace(lo, hi, n) if _scaled(v) and lo > 0 else np.linspace(lo, hi, n)
+        grid = interpolate(v, lo, hi, np.linspace(0, 1, n))
         cols = [grid if u == v else np.full(n, med[u]) for u in law.variables]
         with np.errstate(all="ignore"):
             g = np.broadcast_to(np.asarray(f(*cols), float), (n,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +12,12 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from .compare import Comparison, Metrics
-from .errors import DataError, FormulaError
+from .errors import DataError, FormulaError, show_path
 from .fit import FitResult
 from .laws import Law, Param, make_callable, parse_law
 
-__all__ = ["latex", "latex_fit", "latex_table", "fit_to_dict", "save_fit", "load_fit", "numpy_callable",
-           "torch_callable"]
+__all__ = ["latex", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
+           "bootstrap_replicates", "numpy_callable", "torch_callable"]
 
 _NAMES = {"Na": r"N_{a}", "E0": r"E_{0}", "L0": r"L_{0}", "N_c": r"N_{c}", "D_c": r"D_{c}",
           "lambda_": r"\lambda", "E_start": r"E_{\mathrm{start}}", "E_max": r"E_{\mathrm{max}}",
@@ -60,6 +60,20 @@ def latex(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L") -> str
     return f"{lhs} = {body}" if lhs else body
 
 
+def latex_record(law: Law, values: Mapping[str, float], record: Mapping, precision: int = 3) -> str:
+    """The equations of a fit file (from :func:`load_fit`): the law with its numbers, then the optima and
+    allocation that ``lawfind optimize --out`` added (a comment where an optimum has no LaTeX)."""
+    lines = [r"\begin{equation}", latex(law.substitute(values), precision), r"\end{equation}"]
+    for item in record.get("optima") or []:
+        if item.get("latex"):
+            lines += [r"\begin{equation}", item["latex"], r"\end{equation}"]
+        else:
+            lines.append(f"% {item['description']}")
+    for line in (record.get("allocation") or {}).get("latex", []):
+        lines += [r"\begin{equation}", line, r"\end{equation}"]
+    return "\n".join(lines)
+
+
 def latex_fit(fit: FitResult, precision: int = 3, level: str | None = None) -> str:
     """LaTeX of a fitted law with its numbers substituted."""
     return latex(fit.substituted(level), precision)
@@ -69,20 +83,30 @@ def _fmt(x: float, digits: int = 3) -> str:
     return "--" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
 
 
+def booktabs(header: Sequence[str], rows: Sequence[Sequence[str]], caption: str, align: str | None = None) -> str:
+    """A booktabs LaTeX table: ``header`` and ``rows`` are cells already in LaTeX; the caption is escaped.
+
+    ``align``: the column specification, default ``r`` for every column but a last ``l``.
+    """
+    align = align or "r" * (len(header) - 1) + "l"
+    lines = [r"\begin{table}[t]", r"\centering", rf"\begin{{tabular}}{{{align}}}", r"\toprule",
+             " & ".join(header) + r" \\", r"\midrule"]
+    lines += [" & ".join(row) + r" \\" for row in rows]
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_escape(caption)}}}", r"\end{table}"]
+    return "\n".join(lines)
+
+
 def latex_table(comparison: Comparison, precision: int = 3, caption: str | None = None) -> str:
     """A booktabs table of compared laws: rank, law, parameters, test R2, NMSE, NMAE, RMSE, AIC, BIC."""
-    lines = [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{rllrrrrrr}", r"\toprule",
-             r"Rank & Law & Form & $k$ & $R^2$ & NMSE & NMAE & RMSE$_{\log}$ & BIC \\", r"\midrule"]
+    rows = []
     for i, row in enumerate(comparison.rows, 1):
         m = row.metrics
-        name = row.law.name.replace("_", r"\_")
-        lines.append(f"{i} & {name} & ${latex(row.law, precision, lhs=None)}$ & {m.n_params} & "
-                     f"{_fmt(m.r2, precision)} & {_fmt(m.nmse, precision)} & {_fmt(m.nmae, precision)} & "
-                     f"{_fmt(m.rmse_log, precision)} & {m.bic:.1f} \\\\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+        rows.append([str(i), row.law.name.replace("_", r"\_"), f"${latex(row.law, precision, lhs=None)}$",
+                     str(m.n_params), _fmt(m.r2, precision), _fmt(m.nmse, precision), _fmt(m.nmae, precision),
+                     _fmt(m.rmse_log, precision), f"{m.bic:.1f}"])
     cap = caption or f"Laws ranked by test {comparison.rank_by} on the split {comparison.split.description}."
-    lines += [rf"\caption{{{_escape(cap)}}}", r"\end{table}"]
-    return "\n".join(lines)
+    return booktabs(["Rank", "Law", "Form", "$k$", "$R^2$", "NMSE", "NMAE", r"RMSE$_{\log}$", "BIC"], rows, cap,
+                    "rllrrrrrr")
 
 
 def _escape(text: str) -> str:
@@ -132,11 +156,29 @@ def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int =
 def save_fit(path: str | Path, fit: FitResult, metrics: Metrics | None = None, extra: Mapping | None = None,
              ranges: Mapping[str, tuple[float, float]] | None = None) -> Path:
     """Write :func:`fit_to_dict` (plus ``extra`` keys) as JSON."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = fit_to_dict(fit, metrics, ranges=ranges)
     record.update(extra or {})
-    path.write_text(json.dumps(record, indent=2, default=float))
+    return write_json(path, record)
+
+
+def _json_default(o: object) -> object:
+    if isinstance(o, (np.integer, np.floating, np.bool_)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, sp.Basic):
+        return sp.sstr(o, full_prec=True)
+    if isinstance(o, Path):
+        return str(o)
+    return float(o)
+
+
+def write_json(path: str | Path, record: Mapping) -> Path:
+    """Write a result record as indented JSON (numpy numbers as numbers, sympy expressions as strings),
+    making the folder; the one JSON writer of lawfind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, default=_json_default))
     return path
 
 
@@ -149,21 +191,38 @@ def load_fit(path: str | Path) -> tuple[Law, dict[str, float], dict]:
     try:
         record = json.loads(path.read_text())
     except FileNotFoundError:
-        raise DataError(f"no such file: '{path}'") from None
+        raise DataError(f"no such file: '{show_path(path)}'") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"'{path}' is not a lawfind JSON file ({exc})") from None
+        raise DataError(f"'{show_path(path)}' is not a lawfind JSON file ({exc})") from None
+    except OSError as exc:
+        raise DataError(f"cannot read '{show_path(path)}': {exc.strerror or type(exc).__name__}") from None
+    if not isinstance(record, dict):
+        raise DataError(f"'{show_path(path)}' is not a lawfind JSON file: it holds a {type(record).__name__}, "
+                        "not a record")
     for key in ("formula", "variables", "parameters"):
         if key not in record:
-            raise DataError(f"'{path}' lacks '{key}': is it a best.json or a fit written by lawfind?")
-    if record.get("fit", {}).get("per_group"):
-        raise FormulaError(f"'{path}' holds per-group parameters: optimise one group's law with --law")
-    law = parse_law(record["formula"], record["variables"], name=record.get("law", "law"),
-                    allow_constant=not record["parameters"])
-    specs = [Param(s["name"], tuple(s["init"]), tuple(s["bounds"]), s["log_scale"])
-             for s in record.get("param_specs", [])]
-    law = law.with_params(specs)
-    values = {k: float(v["value"]) for k, v in record["parameters"].items()}
-    return law, values, record
+            raise DataError(f"'{show_path(path)}' lacks '{key}': is it a best.json or a fit written by lawfind?")
+    if (record.get("fit") or {}).get("per_group"):
+        raise FormulaError(f"'{show_path(path)}' holds per-group parameters: optimise one group's law with --law")
+    try:
+        law = parse_law(record["formula"], record["variables"], name=record.get("law", "law"),
+                        allow_constant=not record["parameters"], params=record["parameters"])
+        specs = [Param(s["name"], tuple(s["init"]), tuple(s["bounds"]), s["log_scale"])
+                 for s in record.get("param_specs", [])]
+        values = {k: float(v["value"]) for k, v in record["parameters"].items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, FormulaError):
+            raise
+        raise DataError(f"'{show_path(path)}' is not a lawfind fit: {type(exc).__name__}: {exc}") from None
+    return law.with_params(specs), values, record
+
+
+def bootstrap_replicates(record: Mapping) -> list[dict[str, float]]:
+    """The bootstrap replicates of a fit record's parameters, one mapping each (none if not bootstrapped)."""
+    boot = record.get("bootstrap_samples")
+    if not boot:
+        return []
+    return [dict(zip(boot["names"], row)) for row in boot["values"]]
 
 
 def numpy_callable(law: Law, values: Mapping[str, float]) -> Callable[..., np.ndarray]:

@@ -334,6 +334,10 @@ def fit_law(
     """
     check_choice("loss", loss, LOSSES)
     check_choice("starts", starts, ("lhs", "grid"))
+    if not (np.isfinite(delta) and delta > 0):
+        raise OptionError(f"the Huber threshold delta must be a finite number > 0, got {delta}")
+    if seed < 0:
+        raise OptionError(f"the seed must be >= 0, got {seed}")
     missing = [v for v in law.variables if v not in table.features]
     if missing:
         raise FitError(f"law '{law.name}' needs the variables {missing}, which the table does not have "

@@ -8,8 +8,10 @@ become parameters. :meth:`Law.compile` lambdifies the law and its analytic gradi
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,10 +21,10 @@ import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 from tokenize import TokenError
 
-from .errors import FormulaError
-from .symbols import DEFAULT_FEATURES, symbol
+from .errors import FormulaError, LawfindWarning, did_you_mean
+from .symbols import CANONICAL, DEFAULT_FEATURES, symbol
 
-__all__ = ["Param", "Law", "CompiledLaw", "parse_law", "parse_ranges"]
+__all__ = ["Param", "Law", "CompiledLaw", "FUNCTIONS", "identifiers", "parse_law", "parse_ranges"]
 
 #: Functions a formula may use; every other identifier is a variable or a parameter.
 FUNCTIONS: dict[str, object] = {
@@ -127,7 +129,7 @@ class Law:
         subs = {}
         for old, new in mapping.items():
             if old in self.variables:
-                subs[self.symbol(old)] = sp.Symbol(new, positive=True)
+                subs[self.symbol(old)] = symbol(new)
         return Law(self.name, self.expr.xreplace(subs), tuple(mapping.get(v, v) for v in self.variables),
                    self.params, self.citation, self.certainty, self.reference, self.notes)
 
@@ -211,6 +213,11 @@ def parse_ranges(text: str | None) -> dict[str, tuple[float, float]]:
     return out
 
 
+def identifiers(text: str) -> set[str]:
+    """The names a formula uses, functions (``log``, ``exp``, ...) left out."""
+    return set(_IDENT.findall(text or "")) - set(FUNCTIONS)
+
+
 def parse_law(
     text: str,
     variables: Sequence[str] | None = None,
@@ -219,14 +226,16 @@ def parse_law(
     init: Mapping[str, tuple[float, float]] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     allow_constant: bool = False,
+    strict: bool = False,
+    params: Iterable[str] = (),
 ) -> Law:
-    """Parse a law from a formula string.
+    """Parse a law from a formula string: the one formula parser of lawfind.
 
     Parameters
     ----------
     text:
         The right-hand side of ``L = ...``, e.g. ``"E + A/N**alpha + B/D**beta"``. ``^`` means power.
-        A leading ``L =`` or ``loss =`` is allowed.
+        A leading ``L =`` or ``loss =`` is allowed. Functions: those of :data:`FUNCTIONS`.
     variables:
         Names of the data's variables (the table's features); default ``D, N, Na, G, S``. Every other free name is a
         parameter.
@@ -235,30 +244,40 @@ def parse_law(
     init, bounds:
         Initial ranges and bounds by parameter name, overriding the defaults.
     allow_constant:
-        Accept a formula without parameters (a law typed with its numbers).
+        Accept a formula without parameters (a law typed with its numbers, a cost).
+    strict:
+        Refuse every name that is not a variable: the formula's constants must be numbers.
+    params:
+        Names to fit as constants even where a variable has the name. A name that is not a variable
+        but looks like one (a canonical variable such as ``G``, a single capital letter raised to a
+        power or whose logarithm is taken, or a name close to a variable's) draws a
+        :class:`~lawfind.errors.LawfindWarning` unless it is listed here.
 
     Raises
     ------
     FormulaError
-        If the formula does not parse, names no variable, or has no parameter.
+        If the formula does not parse, names no variable, has no parameter, or (``strict``) names
+        something that is not a variable.
     """
     text = (text or "").strip()
     text = re.sub(r"^\s*(L|loss)\s*=\s*", "", text)
     if not text:
         raise FormulaError("the formula is empty: give the right-hand side of L = ..., e.g. 'E + A/N**alpha'")
-    variables = tuple(variables) if variables is not None else DEFAULT_FEATURES
-    local: dict[str, object] = {}
-    for ident in set(_IDENT.findall(text)):
-        if ident in FUNCTIONS:
-            local[ident] = FUNCTIONS[ident]
-        else:
-            local[ident] = symbol(ident) if ident in variables else sp.Symbol(ident, real=True)
+    params = tuple(params)
+    variables = tuple(v for v in (variables if variables is not None else DEFAULT_FEATURES) if v not in params)
+    names = identifiers(text)
+    if strict and names - set(variables):
+        unknown = sorted(names - set(variables))
+        raise FormulaError(f"the formula '{text}' has unknown names {unknown}{did_you_mean(unknown[0], variables)}: "
+                           f"type the numbers of its constants (variables: {', '.join(variables)})")
+    local: dict[str, object] = {f: FUNCTIONS[f] for f in set(_IDENT.findall(text)) & set(FUNCTIONS)}
+    local.update({n: symbol(n) if n in variables else sp.Symbol(n, real=True) for n in names})
     try:
         expr = parse_expr(text, local_dict=local, global_dict={"Integer": sp.Integer, "Float": sp.Float,
                                                                  "Rational": sp.Rational, "Symbol": sp.Symbol},
                           transformations=(*standard_transformations, convert_xor), evaluate=True)
-    except (SyntaxError, TypeError, ValueError, AttributeError, TokenError) as exc:
-        raise FormulaError(f"cannot parse the formula '{text}': {exc}. Write it in Python syntax, "
+    except (SyntaxError, TypeError, ValueError, AttributeError, TokenError, RecursionError) as exc:
+        raise FormulaError(f"cannot parse the formula '{text}': {_first_line(exc)}. Write it in Python syntax, "
                            "e.g. 'E + A/N**alpha + B/D**beta'") from None
     if not isinstance(expr, sp.Expr):
         raise FormulaError(f"the formula '{text}' is not an expression (did you write a comparison?)")
@@ -271,15 +290,44 @@ def parse_law(
     if not pnames and not allow_constant:
         raise FormulaError(f"the formula '{text}' has no parameter to fit: use names like A, alpha for constants")
     init, bounds = dict(init or {}), dict(bounds or {})
-    unknown = (set(init) | set(bounds)) - set(pnames)
+    unknown = (set(init) | set(bounds) | set(params)) - set(pnames)
     if unknown:
-        raise FormulaError(f"ranges given for {sorted(unknown)}, which are not parameters of '{text}' "
-                           f"(its parameters: {', '.join(pnames)})")
-    params = []
+        raise FormulaError(f"ranges or constants given for {sorted(unknown)}, which are not parameters of '{text}' "
+                           f"(its parameters: {', '.join(pnames) or 'none'})")
+    for p in pnames:
+        if p not in params and _looks_like_variable(p, expr, variables):
+            warnings.warn(_not_a_column(p, variables, used_vars), LawfindWarning, stacklevel=2)
+    params_ = []
     for p in pnames:
         base = _default_param(p, expr)
-        params.append(Param(p, init=init.get(p, base.init), bounds=bounds.get(p, base.bounds)))
-    return Law(name, expr, used_vars, tuple(params))
+        params_.append(Param(p, init=init.get(p, base.init), bounds=bounds.get(p, base.bounds)))
+    return Law(name, expr, used_vars, tuple(params_))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _looks_like_variable(p: str, expr: sp.Expr, variables: Sequence[str]) -> bool:
+    """A canonical variable's name, a capital letter read like a variable, or a name close to a variable's."""
+    if p in CANONICAL or difflib.get_close_matches(p, variables, n=1, cutoff=0.8):
+        return True
+    if not (len(p) == 1 and p.isupper()):
+        return False
+    sym = next(s for s in expr.free_symbols if s.name == p)
+    as_base = any(pw.base == sym and not pw.exp.is_Integer for pw in expr.atoms(sp.Pow))
+    logged = any(f.args[0] == sym for f in expr.atoms(sp.log))
+    return as_base or logged
+
+
+def _not_a_column(p: str, variables: Sequence[str], used: Sequence[str]) -> str:
+    close = difflib.get_close_matches(p, variables, n=1, cutoff=0.5)
+    unused = [v for v in variables if v not in used]
+    guess = (f", or did you mean {close[0]}?" if close else
+             f", or did you mean {unused[0]} (a column the formula does not use)?" if len(unused) == 1 else
+             f", or did you mean one of the columns the formula does not use ({', '.join(unused)})?" if unused else "")
+    return f"{p} is not a column of the table: fitted as a constant; pass --params {p} to silence this{guess}"
 
 
 def make_callable(law: Law, values: Mapping[str, float]) -> Callable[..., np.ndarray]:

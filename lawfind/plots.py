@@ -13,7 +13,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["predicted_vs_observed", "residuals", "loss_vs_complexity"]
+from .symbols import scale  # noqa: E402
+
+__all__ = ["predicted_vs_observed", "residuals", "loss_vs_complexity", "partial_dependence", "iso_loss"]
+
+
+def _log_axis(name: str, values: np.ndarray) -> bool:
+    """A log axis for a log-scale variable whose values span more than a factor of 20."""
+    values = np.asarray(values, dtype=float)
+    return scale(name) == "log" and bool(np.all(values > 0)) and values.max() / values.min() > 20
 
 
 def _save(fig: Figure, path: str | Path | None) -> Figure:
@@ -51,7 +59,7 @@ def residuals(features: dict[str, np.ndarray], observed: np.ndarray, predicted: 
         for lab in dict.fromkeys(labels):
             m = labels == lab
             ax.scatter(x[m], res[m], s=8, alpha=0.6, label=lab)
-        if np.all(x > 0) and x.max() / x.min() > 20:
+        if _log_axis(name, x):
             ax.set_xscale("log")
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel(name)
@@ -81,7 +89,7 @@ def partial_dependence(curves: dict[str, tuple[np.ndarray, np.ndarray]], optima:
     for ax, name in zip(axes[0], names):
         x, y = curves[name]
         ax.plot(x, y)
-        if name != "S" and np.all(x > 0) and x.max() / x.min() > 20:
+        if _log_axis(name, x):
             ax.set_xscale("log")
         if optima and name in optima and np.isfinite(optima[name]):
             ax.axvline(optima[name], color="r", ls="--", lw=1, label=f"{name}* = {optima[name]:.3g}")
@@ -99,7 +107,7 @@ def iso_loss(x: np.ndarray, y: np.ndarray, z: np.ndarray, names: tuple[str, str]
     cs = ax.contour(x, y, z, levels=14, cmap="viridis")
     ax.clabel(cs, fontsize=6, fmt="%.3f")
     for axis, name, vals in ((ax.set_xscale, names[0], x), (ax.set_yscale, names[1], y)):
-        if name != "S" and np.all(vals > 0) and vals.max() / vals.min() > 20:
+        if _log_axis(name, vals):
             axis("log")
     ax.set(xlabel=names[0], ylabel=names[1], title="iso-loss contours")
     return _save(fig, path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import sympy as sp
 
 D, N, Na, G, E, C = sp.symbols("D N Na G E C", positive=True)
@@ -36,13 +37,10 @@ MEANINGS: dict[str, str] = {
     "N": "total non-embedding parameters",
     "Na": "activated parameters per token",
     "G": "activated routed experts per token",
-    "S": "shared-expert ratio in [0, 1)",
+    "S": "shared-expert ratio",
     "E": "number of routed experts",
     "C": "training compute in FLOPs",
 }
-
-#: Variables whose logarithm a law may take: they must be strictly positive.
-POSITIVE = frozenset({"D", "N", "Na", "G", "E", "C"})
 
 #: sympy's names that must not be mistaken for parameters when a formula is parsed.
 CANONICAL: dict[str, sp.Symbol] = {s.name: s for s in (D, N, Na, G, S, E, C)}
@@ -66,6 +64,18 @@ def symbol(name: str) -> sp.Symbol:
 def scale(name: str) -> str:
     """``"linear"`` for a bounded ratio such as ``S``, ``"log"`` for every other variable."""
     return "linear" if name in LINEAR else "log"
+
+
+def interpolate(name: str, lo: float, hi: float, t: float | np.ndarray) -> float | np.ndarray:
+    """The point(s) a fraction ``t`` of the way from ``lo`` to ``hi`` on the variable's scale: geometric
+    for a log-scale variable (where ``lo > 0``), arithmetic otherwise. ``t = 0.5`` is the middle of a
+    range, ``linspace(0, 1, n)`` a grid, uniform draws a random design."""
+    t = np.asarray(t, dtype=float)
+    if scale(name) == "log" and lo > 0:
+        out = lo * (hi / lo) ** t
+    else:
+        out = lo + (hi - lo) * t
+    return float(out) if out.ndim == 0 else out
 
 
 def role(name: str) -> str:

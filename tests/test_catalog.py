@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from lawfind import catalog
 from lawfind.data import load_runs
@@ -19,17 +20,32 @@ from .conftest import CLARK_FINAL
 LAWS_MD = {"a": -0.0838, "b": -0.124, "c": 0.0105, "d": 1.122, "E_start": 2.41, "E_max": 213.0}
 
 
+POINTS = {"N": [1e9, 3e9], "Na": [2e8, 1e9], "D": [2e10, 1e11], "G": [4.0, 8.0], "S": [0.2, 0.3], "E": [8.0, 64.0]}
+
+
 @pytest.mark.parametrize("name", catalog.names())
-def test_every_law_is_cited_tagged_and_compiles(name):
+def test_every_law_is_cited_tagged_and_predicts_what_its_formula_says(name):
     law = catalog.get(name)
     assert law.citation and law.certainty in {"seen", "notes", "memory", "ours"}
     assert f"[{law.certainty}" in (catalog.CATALOG[name].__doc__ or "")
-    mids = [np.sqrt(p.init[0] * p.init[1]) if p.log_scale else np.mean(p.init) for p in law.params]
-    X = [np.array([1e9, 3e9]) if v in ("N", "Na", "D") else np.array([0.2, 0.3]) if v == "S"
-         else np.array([4.0, 8.0]) for v in law.variables]
-    pred = law.compiled(mids, X)
-    assert pred.shape == (2,)
+    theta = {p.name: law.reference.get(p.name, np.sqrt(p.init[0] * p.init[1]) if p.log_scale else np.mean(p.init))
+             for p in law.params}
+    X = [np.array(POINTS[v]) for v in law.variables]
+    pred = law.compiled([theta[p] for p in law.param_names], X)
+    assert pred.shape == (2,) and np.isfinite(pred).all() and (pred > 0).all(), pred
+    # the compiled law equals the formula evaluated by sympy, point by point
+    for k in range(2):
+        at = {law.symbol(p): v for p, v in theta.items()} | {law.symbol(v): POINTS[v][k] for v in law.variables}
+        assert pred[k] == pytest.approx(float(sp.N(law.expr.xreplace(at), 30)), rel=1e-10)
     assert latex(law).startswith("L = ")
+
+
+def test_chinchilla_prediction_by_hand():
+    law = catalog.get("chinchilla2022")
+    ref = law.reference
+    pred = law.compiled([ref[p] for p in law.param_names], [np.array([1e9]), np.array([2e10])])
+    assert pred[0] == pytest.approx(1.69 + 406.4 / 1e9 ** 0.34 + 410.7 / 2e10 ** 0.28, rel=1e-12)
+    assert pred[0] == pytest.approx(2.5800, abs=1e-4)
 
 
 def test_unknown_law_did_you_mean():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lawfind import catalog
-from lawfind.compare import compare_laws, holdout_split, kfold_splits, metrics
+from lawfind.compare import Holdout, compare_laws, holdout_split, kfold_splits, metrics, parse_holdout
 from lawfind.data import load_runs
 from lawfind.errors import OptionError
 from lawfind.export import latex_table
@@ -24,6 +24,15 @@ def test_holdout_expressions(chinchilla_table):
                        ("N>=1e20", "leaves no run for testing"), ("top:N:1.5", r"must lie in \(0, 1\)")]:
         with pytest.raises(OptionError, match=match):
             holdout_split(chinchilla_table, bad)
+
+
+def test_holdout_read_before_any_table():
+    assert parse_holdout(" N >= 1e9 ") == Holdout("N", ">=", 1e9)
+    assert parse_holdout("top:dense_parameter_count:0.15") == Holdout("dense_parameter_count", "top", 0.15)
+    for bad, match in [("top:N:0", r"must lie in \(0, 1\)"), ("top:N:0.2.1", "cannot read the number '0.2.1'"),
+                       ("N>=1e", "cannot read the number '1e'"), ("", "cannot read the holdout")]:
+        with pytest.raises(OptionError, match=match):
+            parse_holdout(bad)
 
 
 def test_kfold_covers_every_run_once(chinchilla_table):

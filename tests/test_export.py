@@ -9,7 +9,9 @@ import pytest
 import sympy as sp
 
 from lawfind import catalog
-from lawfind.export import latex, latex_fit, load_fit, numpy_callable, save_fit, torch_callable
+from lawfind.errors import LawfindError
+from lawfind.export import (booktabs, latex, latex_fit, latex_record, load_fit, numpy_callable, save_fit,
+                            torch_callable, write_json)
 from lawfind.fit import fit_law
 
 
@@ -48,3 +50,43 @@ def test_torch_callable_handles_log10_laws():
     N, E = np.array([1e8, 3e8]), np.array([8.0, 64.0])
     expected = numpy_callable(law, vals)(N=N, E=E)
     np.testing.assert_allclose(torch_callable(law, vals)(N=torch.tensor(N), E=torch.tensor(E)).numpy(), expected)
+
+
+def test_one_booktabs_builder():
+    tex = booktabs(["$k$", "Law"], [["3", "$N^{-a}$"], ["4", "$D^{-b}$"]], "Laws & 50% of runs", "rl")
+    assert tex.splitlines() == [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{rl}", r"\toprule",
+                                r"$k$ & Law \\", r"\midrule", r"3 & $N^{-a}$ \\", r"4 & $D^{-b}$ \\", r"\bottomrule",
+                                r"\end{tabular}", r"\caption{Laws \& 50\% of runs}", r"\end{table}"]
+
+
+def test_one_json_writer(tmp_path):
+    x = sp.Symbol("x")
+    path = write_json(tmp_path / "sub" / "r.json", {"a": np.float32(0.5), "n": np.int64(3), "v": np.arange(2),
+                                                    "e": sp.Float(0.1) * x, "t": (1, 2), "b": np.bool_(True)})
+    record = json.loads(path.read_text())
+    assert sp.sympify(record.pop("e"), locals={"x": x}) == sp.Float(0.1) * x  # sympy at full precision
+    assert record == {"a": 0.5, "n": 3, "v": [0, 1], "t": [1, 2], "b": True}
+
+
+@pytest.mark.parametrize("content,message", [
+    ("{", "is not a lawfind JSON file"),
+    ("[1]", "it holds a list, not a record"),
+    ('{"formula": "A/N**a", "variables": ["N"]}', "lacks 'parameters'"),
+    ('{"formula": "A/N**a", "variables": ["N"], "parameters": {"A": 1}}', "is not a lawfind fit: TypeError"),
+    ('{"formula": "A/N**", "variables": ["N"], "parameters": {}}', "cannot parse the formula"),
+])
+def test_load_fit_refuses_what_it_cannot_read(tmp_path, content, message):
+    (tmp_path / "f.json").write_text(content)
+    with pytest.raises(LawfindError, match=message):
+        load_fit(tmp_path / "f.json")
+
+
+def test_latex_record_lists_the_law_then_its_optima():
+    law = catalog.get("chinchilla2022")
+    record = {"optima": [{"latex": "{G}^{*} = 7.39", "description": "G* = 7.39"},
+                         {"latex": None, "description": "S*: no interior optimum in S"}],
+              "allocation": {"latex": [r"{N}_{\mathrm{opt}} = C"]}}
+    lines = latex_record(law, dict(law.reference), record, precision=2).splitlines()
+    assert lines[:3] == [r"\begin{equation}", latex(law.substitute(law.reference), 2), r"\end{equation}"]
+    assert lines[3:] == [r"\begin{equation}", "{G}^{*} = 7.39", r"\end{equation}", "% S*: no interior optimum in S",
+                         r"\begin{equation}", r"{N}_{\mathrm{opt}} = C", r"\end{equation}"]

@@ -70,3 +70,11 @@ def test_unfittable_starts_say_so(chinchilla_table):
     law = parse_law("log(A - N)", ["N"], init={"A": (0.1, 1)})
     with pytest.raises(FitError, match="no start .* gave a finite, positive prediction"):
         fit_law(law, chinchilla_table, n_starts=4)
+
+
+@pytest.mark.parametrize("option,message", [({"delta": -1.0}, "delta must be a finite number > 0, got -1.0"),
+                                            ({"delta": float("nan")}, "delta must be"),
+                                            ({"seed": -1}, "the seed must be >= 0")])
+def test_option_ranges(chinchilla_table, option, message):
+    with pytest.raises(OptionError, match=message):
+        fit_law(catalog.get("chinchilla2022"), chinchilla_table, n_starts=1, **option)

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import sympy as sp  # noqa: E402
 
 from lawfind import catalog, compare_laws, holdout_split, load_runs  # noqa: E402
-from lawfind.cli_discover import write_outputs  # noqa: E402
+from lawfind.cli.discover import write_outputs  # noqa: E402
 from lawfind.discovery import Discovery  # noqa: E402
 from lawfind.export import latex, latex_table  # noqa: E402
 from lawfind.fit import fit_law  # noqa: E402

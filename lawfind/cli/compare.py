@@ -1,0 +1,60 @@
+"""``lawfind compare``: rank laws on held-out runs."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import catalog
+from ..compare import RANK_BY, compare_laws, holdout_split, kfold_splits
+from ..errors import OptionError
+from ..export import latex_table
+from ..laws import identifiers
+from .common import (HOLDOUT, add_command, add_data_args, add_fit_args, add_formula_args, at_least, choice, console,
+                     err_console, fmt, load, output_file, print_table, resolve_law, wrote)
+
+EXAMPLE = "example:\n  lawfind compare runs/moe_study.parquet --laws all --holdout \"N>=2e6\" --latex compare.tex"
+
+
+def register(sub) -> None:
+    p = add_command(sub, "compare", "rank laws on held-out runs", EXAMPLE)
+    add_data_args(p)
+    p.add_argument("--laws", default="all", help="'all', or catalogue names / formulas separated by ';' or ','")
+    add_formula_args(p)
+    p.add_argument("--holdout", type=HOLDOUT, default="top:N:0.2",
+                   help="test split: COLUMN OP VALUE ('N>=1e9') or top:COLUMN:FRACTION (default: top:N:0.2)")
+    p.add_argument("--kfold", type=at_least(2), help="rank on a random k-fold split instead")
+    p.add_argument("--rank-by", type=choice("metric", RANK_BY), default="r2", help="r2 (default), nmse, nmae, rmse_log, aic or bic")
+    p.add_argument("--latex", help="write the ranked table as a booktabs LaTeX table")
+    add_fit_args(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    tex = output_file(args.latex, "--latex")
+    names = catalog.names() if args.laws == "all" else [s.strip() for s in args.laws.split(";" if ";" in args.laws else ",")]
+    names = [n for n in names if n]
+    unused = set(args.params) - set().union(*(identifiers(n) for n in names))
+    if unused:
+        raise OptionError(f"--params names {sorted(unused)}, which no formula of --laws uses")
+    table = load(args)
+    laws = [resolve_law(n, table, params=tuple(p for p in args.params if p in identifiers(n))) for n in names]
+    if args.kfold:
+        split = kfold_splits(table, args.kfold, args.seed)[0]
+        console.print("[yellow]note:[/] k-fold ranks on the first fold; use --holdout for extrapolation")
+    else:
+        split = holdout_split(table, args.holdout)
+    with err_console.status("fitting") as status:
+        comp = compare_laws(laws, table, split, rank_by=args.rank_by, loss=args.loss, delta=args.delta,
+                            n_starts=args.starts, seed=args.seed,
+                            progress=lambda name: status.update(f"fitting {name}"))
+    rows = [[str(i), r.law.name, r.law.certainty, str(r.metrics.n_params), fmt(r.metrics.r2), fmt(r.metrics.nmse),
+             fmt(r.metrics.nmae), fmt(r.metrics.rmse_log), f"{r.metrics.aic:.1f}", f"{r.metrics.bic:.1f}"]
+            for i, r in enumerate(comp.rows, 1)]
+    print_table(f"train {int(split.train.sum())} runs, test {int(split.test.sum())} runs ({split.description})",
+                rows, ["rank", "law", "certainty", "k", "R2", "NMSE", "NMAE", "RMSE log", "AIC", "BIC"])
+    for name, why in comp.skipped:
+        console.print(f"[yellow]skipped[/] {name}: {why}")
+    if tex:
+        tex.write_text(latex_table(comp) + "\n")
+        wrote(tex)
+    return 0

@@ -1,0 +1,104 @@
+"""``lawfind optimize``: optima, compute-optimal allocation, efficiency leverage and effects of a law."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import plots
+from ..data import RunTable
+from ..effects import design_table, loss_surface, partial_dependence
+from ..errors import OptionError
+from ..export import bootstrap_replicates, latex, load_fit, write_json
+from ..laws import Law, parse_law, parse_ranges
+from ..optimize import Report, analyse
+from ..symbols import CANONICAL
+from .common import add_command, console, option, output_file, output_folder, positive, wrote
+
+EXAMPLE = ("example:\n  lawfind optimize out/discover/best.json --wrt G S --at N=1e9,D=2e10\n"
+           "  lawfind optimize --law \"1.7 + 50*Na**-0.24*exp(-0.24*log(G) + 0.06*log(G)**2) + 350*D**-0.27\" "
+           "--wrt G --ranges G=1:24\n"
+           "  lawfind optimize fit.json --budget 1e23 --cost 6*N*D --allocate N,D")
+
+#: The names a law typed with its numbers may use: the canonical variables and the activation ratio r.
+TYPED_VARIABLES = (*CANONICAL, "r")
+
+
+def register(sub) -> None:
+    p = add_command(sub, "optimize", "closed-form optima, compute-optimal allocation and effects of a law", EXAMPLE)
+    p.add_argument("fit", nargs="?", help="a best.json (from discover) or a fit JSON (from fit --out)")
+    p.add_argument("--law", help="instead of a file: a law typed with its numbers, e.g. \"1.7 + 400*N**-0.34\"")
+    p.add_argument("--wrt", nargs="*", default=[], help="variables to optimise, e.g. G S r")
+    p.add_argument("--at", type=option(point), default={},
+                   help="values of the other variables, e.g. N=1e9,D=2e10 (default: the data's middle)")
+    p.add_argument("--ranges", type=option(parse_ranges), default={}, help="data ranges for a typed law, e.g. G=1:24,S=0:0.7")
+    p.add_argument("--reparam", help="reparametrise first, e.g. Na=r*N (then --wrt r)")
+    p.add_argument("--budget", type=positive(), help="compute budget C for the allocation (> 0)")
+    p.add_argument("--cost", default=None, help="the cost that equals C (default: 6*N*D, or 6*Na*D for MoE laws)")
+    p.add_argument("--allocate", default=None, help="the two variables to allocate (default: N,D or Na,D)")
+    p.add_argument("--target-loss", type=positive(), help="the cheapest configuration reaching this loss")
+    p.add_argument("--dense", help="a dense law (JSON or typed) for the efficiency leverage at --at")
+    p.add_argument("--effects", action="store_true", help="print each variable's effect and the interactions")
+    p.add_argument("--plots", help="folder for partial-dependence and iso-loss plots")
+    p.add_argument("--out", help="write the results (and the law) as JSON; 'lawfind export' prints its LaTeX")
+    p.set_defaults(func=cmd_optimize)
+
+
+def point(text: str) -> dict[str, float]:
+    """Read ``"N=1e9,D=2e10"`` into ``{"N": 1e9, "D": 2e10}``."""
+    out = {}
+    for item in filter(None, (t.strip() for t in (text or "").split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise OptionError(f"cannot read '{item}': write NAME=VALUE, e.g. N=1e9") from None
+    return out
+
+
+def typed_law(text: str) -> Law:
+    """A law typed with its numbers: every name must be a variable (or ``r``, the activation ratio)."""
+    return parse_law(text, TYPED_VARIABLES, name="typed", strict=True, allow_constant=True)
+
+
+def _load_law(spec: str) -> tuple[Law, dict[str, float], dict]:
+    if Path(spec).suffix == ".json" or Path(spec).exists():
+        return load_fit(spec)
+    return typed_law(spec), {}, {}
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    if bool(args.fit) == bool(args.law):
+        raise OptionError("give a JSON file (best.json or fit.json) or --law \"EXPR\", not both or neither")
+    out, plot_dir = output_file(args.out), output_folder(args.plots, "--plots")
+    law, values, record = _load_law(args.fit) if args.fit else (typed_law(args.law), {}, {})
+    ranges = {k: tuple(v) for k, v in (record.get("ranges") or {}).items()}
+    ranges.update(args.ranges)
+    dense = _load_law(args.dense)[:2] if args.dense else None
+    table = design_table(law, ranges) if plot_dir else None  # needs every variable's range: check before the work
+    report = analyse(law, values, wrt=args.wrt, at=args.at, ranges=ranges, reparam=args.reparam,
+                     bootstrap=bootstrap_replicates(record), budget=args.budget, cost=args.cost,
+                     allocate=args.allocate.split(",") if args.allocate else None, target_loss=args.target_loss,
+                     dense=dense, with_effects=args.effects)
+    for line in report.lines():
+        console.print(line, markup=False)
+    if plot_dir:
+        _plots(report, table, plot_dir)
+        console.print(f"wrote plots to {args.plots}/", markup=False)
+    if out:
+        base = dict(record) if record else {"formula": str(law.expr), "variables": list(law.variables),
+                                            "parameters": {}, "latex": latex(law.substitute(values))}
+        wrote(write_json(out, {**base, **report.as_dict()}))
+    return 0
+
+
+def _plots(report: Report, table: RunTable, out: Path) -> None:
+    law, values = report.law, report.values
+    optima = {o.variable: o.value for o in report.optima if o.kind == "minimum"}
+    plots.partial_dependence(partial_dependence(law, values, table), optima, out / "partial_dependence.png")
+    chosen = [o.variable for o in report.optima if o.variable in law.variables]
+    pair = tuple(dict.fromkeys([*chosen, *law.variables]))[:2]  # the optimised variables first
+    if len(pair) == 2:
+        plots.iso_loss(*loss_surface(law, values, table, pair), pair, out / f"iso_loss_{pair[0]}_{pair[1]}.png")

@@ -1,0 +1,152 @@
+"""Compute-optimal allocation under a budget, the cheapest configuration for a loss, and the
+efficiency leverage of a MoE law over a dense one.
+
+The allocation is a Lagrangian by elimination: the budget ``cost = C`` gives one variable in terms of
+the other, and sympy solves dL/dx = 0 for the rest, in closed form where it can (Chinchilla's
+``N_opt = G (C/6)^(b/(a+b))``), numerically at a budget otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import brentq, minimize, minimize_scalar
+
+from ..errors import FormulaError, OptionError
+from ..laws import Law, parse_law
+from ..symbols import CANONICAL, canonical, symbol
+from .results import Allocation
+from .solve import SOLVE_TIMEOUT, real, solve_with_timeout, substitute
+
+__all__ = ["compute_optimal", "cheapest_config", "efficiency_leverage"]
+
+
+def _parse_cost(cost: str, variables: Sequence[str] = ()) -> sp.Expr:
+    """The cost as an expression in the canonical variables and ``variables`` (no constants to fit)."""
+    try:
+        return parse_law(cost, (*CANONICAL, *(v for v in variables if v not in CANONICAL)), strict=True,
+                         allow_constant=True).expr
+    except FormulaError as exc:
+        raise FormulaError(f"cannot read the cost '{cost}' (write e.g. '6*Na*D'): {exc}") from None
+
+
+def compute_optimal(
+    law: Law,
+    values: Mapping[str, float] | None = None,
+    *,
+    cost: str = "6*N*D",
+    allocate: Sequence[str] = ("N", "D"),
+    at: Mapping[str, float] | None = None,
+    budget: float | None = None,
+    timeout: float = SOLVE_TIMEOUT,
+) -> Allocation:
+    """Minimise L subject to ``cost = C`` over two variables (Lagrangian by elimination).
+
+    The last variable of ``allocate`` is eliminated through the budget; sympy then solves
+    dL/dx = 0 for the first, in closed form where it can (Chinchilla's ``N_opt = G (C/6)^(b/(a+b))``),
+    numerically at ``budget`` otherwise.
+    """
+    if len(allocate) != 2:
+        raise OptionError("allocate exactly two variables, e.g. N,D")
+    cost_expr = _parse_cost(cost, law.variables)
+    Csym = symbol("C")
+    x, y = symbol(allocate[0]), symbol(allocate[1])
+    if y not in cost_expr.free_symbols or x not in cost_expr.free_symbols:
+        raise OptionError(f"the cost '{cost}' must involve both {allocate[0]} and {allocate[1]}")
+    expr = canonical(law.expr, law.variables)
+    y_of = solve_with_timeout(cost_expr - Csym, y, timeout)
+    if not y_of:
+        raise FormulaError(f"cannot solve the cost '{cost}' for {allocate[1]}")
+    y_of = y_of[0]
+    reduced = expr.xreplace({y: y_of})
+    roots = solve_with_timeout(sp.diff(reduced, x), x, timeout)
+    roots = [r for r in (roots or []) if x not in r.free_symbols]
+    numbers = dict(values or {})
+    numbers.update(at or {})
+    forms, exps, vals = {}, {}, {}
+    method = "closed form"
+    if roots:
+        xo = sp.simplify(roots[0])
+        yo = sp.simplify(y_of.xreplace({x: xo}))
+        forms = {allocate[0]: xo, allocate[1]: yo}
+        for v, e in forms.items():
+            k = sp.simplify(Csym * sp.diff(e, Csym) / e)
+            kv = real(substitute(k, numbers)) if values is not None else None
+            if kv is not None:
+                exps[v] = kv
+        if budget and values is not None:
+            for v, e in forms.items():
+                r = real(substitute(e, numbers).xreplace({Csym: sp.Float(budget)}))
+                if r is not None:
+                    vals[v] = r
+    elif budget and values is not None:
+        method = "numeric"
+        f = sp.lambdify(x, substitute(reduced, numbers).xreplace({Csym: sp.Float(budget)}), "numpy")
+        res = minimize_scalar(lambda t: float(f(math.exp(t))), bounds=(math.log(1e3), math.log(budget)),
+                              method="bounded")
+        xv = math.exp(res.x)
+        vals = {allocate[0]: xv, allocate[1]: float(real(substitute(y_of, numbers).xreplace({x: xv, Csym: budget})))}
+    else:
+        raise OptionError("no closed form found: give --budget C for a numeric allocation")
+    loss = None
+    if vals and values is not None:
+        loss = real(substitute(expr, {**numbers, **vals}))
+    return Allocation(tuple(allocate), cost_expr, forms, exps, vals, budget, loss, method)
+
+
+def cheapest_config(law: Law, values: Mapping[str, float], target_loss: float, *, cost: str = "6*Na*D",
+                    over: Sequence[str] = ("Na", "D"), at: Mapping[str, float] | None = None,
+                    bounds: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float]:
+    """The configuration of least cost that reaches ``target_loss`` (the efficiency-aware optimum),
+    by SLSQP over the logs of ``over`` with the loss as an equality constraint."""
+    cost_expr = _parse_cost(cost, law.variables)
+    expr = substitute(canonical(law.expr, law.variables), {**values, **(at or {})})
+    syms = [symbol(v) for v in over]
+    rest = (expr.free_symbols | cost_expr.free_symbols) - set(syms)
+    if rest - {symbol(k) for k in (at or {})}:
+        raise OptionError(f"give the values of {sorted(s.name for s in rest)} with --at")
+    fl = sp.lambdify(syms, expr, "numpy")
+    fc = sp.lambdify(syms, substitute(cost_expr, at or {}), "numpy")
+    b = [(math.log(bounds[v][0]), math.log(bounds[v][1])) if bounds and v in bounds else (math.log(1e3), math.log(1e15))
+         for v in over]
+    x0 = np.array([(lo + hi) / 2 for lo, hi in b])
+    res = minimize(lambda t: math.log(float(fc(*np.exp(t)))), x0, method="SLSQP", bounds=b,
+                   constraints=[{"type": "eq", "fun": lambda t: float(fl(*np.exp(t))) - target_loss}],
+                   options={"maxiter": 500, "ftol": 1e-12})
+    if not res.success or abs(float(fl(*np.exp(res.x))) - target_loss) > 1e-6 * target_loss:
+        raise OptionError(f"no configuration within bounds reaches loss {target_loss:g}: {res.message}")
+    out = dict(zip(over, np.exp(res.x).tolist()))
+    out["cost"] = float(fc(*np.exp(res.x)))
+    return out
+
+
+def efficiency_leverage(moe: Law, moe_values: Mapping[str, float], dense: Law, dense_values: Mapping[str, float],
+                        config: Mapping[str, float], *, moe_cost: str = "6*Na*D", dense_cost: str = "6*N*D") -> float:
+    """Tian et al. 2025: EL = C_dense / C_moe at equal loss.
+
+    ``C_moe`` is the configuration's cost; ``C_dense`` is the least compute at which the dense law
+    reaches the configuration's loss (its compute-optimal frontier, inverted by root finding).
+    """
+    lm = real(substitute(moe.expr, {**moe_values, **config}))
+    cm = real(substitute(_parse_cost(moe_cost, moe.variables), config))
+    if lm is None or cm is None:
+        raise OptionError(f"the configuration must give every variable of the MoE law and its cost: {sorted(config)}")
+
+    alloc = compute_optimal(dense, dense_values, cost=dense_cost)
+    C = symbol("C")
+    dense_expr = canonical(dense.expr, dense.variables)
+    at_c = substitute(dense_expr, dense_values).xreplace({symbol(v): e for v, e in alloc.closed_forms.items()})
+    loss_of_c = sp.lambdify(C, substitute(at_c, dense_values), "numpy")
+
+    def frontier(logc: float) -> float:
+        return float(loss_of_c(math.exp(logc))) - lm
+
+    lo, hi = math.log(cm) - 20, math.log(cm) + 20
+    if frontier(hi) > 0:
+        return math.inf  # the dense law never reaches this loss within e^20 times the compute
+    if frontier(lo) < 0:
+        return 0.0
+    return math.exp(brentq(frontier, lo, hi, xtol=1e-12)) / cm
