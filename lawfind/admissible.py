@@ -307,15 +307,32 @@ def _rational(x: float) -> sp.Rational:
     return sp.Rational(round(x / 10.0 ** (e - 5))) * sp.Rational(10) ** (e - 5)
 
 
+def _freeze(expr: sp.Expr) -> sp.Expr:
+    """Every number-valued subexpression (shape factors at fixed values) as one rational, and every
+    remaining float (exponents, coefficients of the growing terms) as a nearby rational, so that the
+    limit sees exact constants. Numbers are evaluated as floats first: sympy's exact powers of large
+    rationals (perfect-power tests) can run for minutes in code no time limit interrupts."""
+    if expr.is_number:
+        value = complex(expr.evalf())
+        if value.imag or not math.isfinite(value.real):
+            raise ValueError("a constant factor is not a finite real number")
+        return _rational(value.real)
+    if not expr.args:
+        return expr
+    return expr.func(*(_freeze(a) for a in expr.args))
+
+
 def _symbolic(law: Law, values: Mapping[str, float], table: RunTable, anchors: dict[str, np.ndarray],
               grower: list[str], data: list[str], timeout: float = 1.5) -> tuple[float | None, str, bool] | None:
     """Derivative signs and the limit along the joint ray at the median anchor, with sympy.
 
     Returns ``(limit, reason, resolved)``: the limit (if found), a reason if sympy proves the law
     inadmissible, and whether every property was resolved symbolically; ``None`` if sympy gave up.
+    The growing variables become ``t c_v`` with ``c_v`` positive symbols (numbers only at the end),
+    the shape variables floats at the anchors' median.
     """
     t = sp.Symbol("t", positive=True)
-    expr = law.expr.xreplace({law.symbol(k): _rational(v) for k, v in values.items() if k in law.param_names})
+    expr = law.substitute(values)
     resolved = True
     try:
         with _time_limit(timeout):
@@ -326,11 +343,12 @@ def _symbolic(law: Law, values: Mapping[str, float], table: RunTable, anchors: d
                 sign = sp.diff(scaled, t).xreplace({t: 1})
                 if sign.is_nonpositive is not True:
                     resolved = False  # undecided symbolically (or positive somewhere): the grid decides
-            mid = {law.symbol(v): _rational(float(np.median(anchors[v])))
+            mid = {law.symbol(v): sp.Float(float(np.median(anchors[v])))
                    for v in law.variables if v not in grower and v not in data}
-            ray = expr.xreplace(mid).xreplace({law.symbol(v): t * _rational(float(table.frame[v].max()))
-                                               for v in grower + data})
+            scale_syms = {v: sp.Symbol(f"c_{v}", positive=True) for v in grower + data}
+            ray = _freeze(expr.xreplace(mid).xreplace({law.symbol(v): t * c for v, c in scale_syms.items()}))
             lim = sp.limit(ray, t, sp.oo)
+            lim = lim.xreplace({c: sp.Float(float(table.frame[v].max())) for v, c in scale_syms.items()})
     except (_Timeout, NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
         return None
     if lim.is_infinite or lim == -sp.oo:

@@ -69,15 +69,16 @@ def residuals(features: dict[str, np.ndarray], observed: np.ndarray, predicted: 
     return _save(fig, path)
 
 
-def loss_vs_complexity(complexity: Sequence[int], loss: Sequence[float], chosen: int | None = None,
-                       path: str | Path | None = None) -> Figure:
-    """The Pareto front: validation loss against complexity, the chosen equation marked."""
+def loss_vs_complexity(n_params: Sequence[int], loss: Sequence[float], chosen: int | None = None,
+                       path: str | Path | None = None, se: Sequence[float] | None = None) -> Figure:
+    """The front: extrapolation error against the number of constants (with standard errors), the
+    chosen law marked."""
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
-    ax.plot(complexity, loss, "o-", ms=4)
+    ax.errorbar(n_params, loss, yerr=se, fmt="o-", ms=4, capsize=2)
     if chosen is not None:
-        ax.plot([complexity[chosen]], [loss[chosen]], "r*", ms=14, label="chosen")
+        ax.plot([n_params[chosen]], [loss[chosen]], "r*", ms=14, label="chosen")
         ax.legend()
-    ax.set(xlabel="complexity (nodes)", ylabel="validation RMSE of log loss", yscale="log")
+    ax.set(xlabel="fitted constants", ylabel="extrapolation RMSE of log loss", yscale="log")
     return _save(fig, path)
 
 

@@ -1,68 +1,137 @@
-"""lawfind discover end to end: the Python API and the command."""
+"""lawfind discover end to end: the estimator, structure recovery, admissibility, the command."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import estimator_checks as checks
 
-from lawfind import discover
+from lawfind import Discovery, discover, load_runs
 from lawfind.cli import main
 from lawfind.planted import planted_law, sample
 
+FAST = dict(engine="grammar", max_depth=2, beam=3, bootstrap=10, seed=1)
+
 
 @pytest.fixture(scope="module")
-def small():
-    return sample(planted_law("coupled_n_na"), n=200, noise=0.005, seed=3)
+def ghook():
+    """A planted hook in ln G (G* = e^1.8 = 6.05) on ladders of sizes, 0.5 % noise."""
+    return sample(planted_law("chinchilla_ghook"), n=260, noise=0.005, seed=3, ladder=True)
 
 
-def test_api_mirrors_the_command(small):
-    d = discover(small, generations=8, population_size=200, seeds=2, bootstrap=10, seed=1)
-    eq = d.equations_
+@pytest.fixture(scope="module")
+def fitted(ghook):
+    return discover(ghook, holdout="N>=1.6e9", **FAST)
+
+
+def test_equations_front_and_chosen_law(fitted, ghook):
+    eq = fitted.equations_
     assert list(eq.columns[:6]) == ["complexity", "loss", "loss_se", "score", "equation", "sympy_format"]
-    assert {"lambda_format", "n_params", "bic", "val_rmse_log", "test_r2"} <= set(eq.columns)
-    assert eq["complexity"].is_monotonic_increasing and eq["loss"].is_monotonic_decreasing
-    assert d.best_metrics_.r2 > 0.9 and d.best_metrics_.rmse_log < 0.02
-    pred = d.predict(small)
-    assert np.sqrt(np.mean(np.log(pred / small["loss"]) ** 2)) < 0.02
-    assert d.latex().startswith("L = ") and r"\toprule" in d.latex_table()
-    assert isinstance(d.sympy(), sp.Expr) and d.best_.intervals is not None
-    np.testing.assert_allclose(eq["lambda_format"][0](**{v: small[v].to_numpy() for v in "D N Na G S".split()
+    assert {"lambda_format", "n_params", "bic", "extrap_rmse_log", "extrap_per_origin", "test_r2", "test_rmse_log",
+            "test_spread_ratio", "admissible", "reason", "source"} <= set(eq.columns)
+    assert eq["n_params"].is_monotonic_increasing and eq["loss"].is_monotonic_decreasing
+    assert eq["admissible"].all()
+    # three extrapolation steps, each scored on the next rung of the ladder
+    assert len(fitted.splits_.origins) == 3 and len(eq["extrap_per_origin"][0].split()) == 3
+    m = fitted.best_metrics_
+    assert m.rmse_log < 0.0065  # the planted noise is 0.005, the test runs 2x and 4x beyond
+    assert fitted.best_verdict_.ok and fitted.best_verdict_.limit == pytest.approx(1.7, abs=0.1)
+    np.testing.assert_allclose(eq["lambda_format"][0](**{v: ghook[v].to_numpy() for v in "D N Na G S".split()
                                                          if v in str(eq["sympy_format"][0])}),
-                               d.predict(small, index=0), rtol=1e-10)
+                               fitted.predict(ghook, index=0), rtol=1e-10)
 
 
-def test_command_end_to_end_reproducible(small, tmp_path, capsys):
+def test_the_chosen_row_is_the_chosen_law(fitted, ghook):
+    i = fitted.best_index_
+    assert sp.simplify(fitted.sympy() - fitted.sympy(i)) == 0
+    assert fitted.equations_["sympy_format"][i] == fitted.best_.substituted()
+    np.testing.assert_array_equal(fitted.predict(ghook), fitted.predict(ghook, index=i))
+    assert fitted.latex() == fitted.latex(i) and r"\toprule" in fitted.latex_table()
+
+
+def test_planted_structure_is_recovered(fitted, ghook):
+    law = fitted.best_.substituted()
+    assert {s.name for s in law.free_symbols} == {"D", "Na", "G"}  # exactly the planted variables
+    table = load_runs(ghook)
+    grid = np.geomspace(1, 24, 2001)
+    cols = {v: np.full(len(grid), float(np.median(table.frame[v]))) for v in table.features}
+    cols["G"] = grid
+    g_star = grid[np.argmin(fitted.predict(pd.DataFrame(cols)))]
+    assert g_star == pytest.approx(np.exp(1.8), rel=0.15)
+
+
+def test_inadmissible_candidates_are_set_aside_or_marked(ghook):
+    kept = discover(ghook, holdout="N>=1.6e9", engine="operon", generations=6, population_size=200,
+                    include_catalog=False, bootstrap=0, seed=2, admissible=False)
+    assert kept.n_candidates_ > 0 and sum(kept.set_aside_.values()) > 0
+    assert set(kept.set_aside_) <= {"not finite", "not positive", "rises with data", "rises with size",
+                                    "unbounded below"}
+    assert "marked inadmissible" in kept.summary()
+    on = discover(ghook, holdout="N>=1.6e9", engine="operon", generations=6, population_size=200,
+                  include_catalog=False, bootstrap=0, seed=2)
+    assert on.equations_["admissible"].all() and "set aside" in on.summary()
+    assert on.set_aside_ == kept.set_aside_  # the same candidates, judged the same way
+
+
+def test_a_scikit_learn_estimator(ghook):
+    d = Discovery(**FAST)
+    assert d.get_params()["engine"] == "grammar" and clone(d).get_params() == d.get_params()
+    assert d.set_params(beam=2) is d and d.beam == 2
+    with pytest.raises(NotFittedError):
+        d.predict(ghook)
+    for check in (checks.check_parameters_default_constructible, checks.check_get_params_invariance,
+                  checks.check_set_params, checks.check_no_attributes_set_in_init, checks.check_estimators_unfitted,
+                  checks.check_estimator_cloneable, checks.check_estimator_repr):
+        check("Discovery", Discovery())
+    # fit(X, y): an array of D, N, Na, G, S columns and the loss
+    X = ghook[["D", "N", "Na", "G", "S"]].to_numpy()
+    est = Discovery(**FAST).fit(X, ghook["loss"].to_numpy(), holdout="N>=1.6e9")
+    assert est.n_features_in_ == 5
+    assert est.score(X, ghook["loss"].to_numpy()) > 0.99  # RegressorMixin's R2 on the raw loss
+
+
+def test_command_end_to_end_reproducible(ghook, tmp_path, capsys):
     path = tmp_path / "runs.parquet"
-    small.to_parquet(path)
+    ghook.to_parquet(path)
     outs = []
     for k in range(2):
         out = tmp_path / f"out{k}"
-        assert main(["discover", str(path), "--generations", "6", "--population", "150", "--seed", "2",
-                     "--bootstrap", "5", "--out", str(out)]) == 0
+        assert main(["discover", str(path), "--engine", "grammar", "--max-depth", "2", "--beam", "3", "--seed", "2",
+                     "--holdout", "N>=1.6e9", "--bootstrap", "5", "--out", str(out)]) == 0
         outs.append(out)
     text = capsys.readouterr().out
-    assert "Pareto front" in text and "chosen (1se)" in text and "L = " in text
+    assert "Front of constants against extrapolation error" in text and "chosen (1se)" in text
+    assert "admissible: yes" in text and "distinct candidate laws" in text
     for name in ("equations.csv", "best.json", "best.tex", "predicted_vs_observed.png", "residuals.png",
                  "loss_vs_complexity.png"):
         assert (outs[0] / name).stat().st_size > 0
     a, b = (json.loads((o / "best.json").read_text()) for o in outs)
     assert a["expression"] == b["expression"] and a["parameters"] == b["parameters"]
-    assert {"expression", "parameters", "latex", "metrics"} <= set(a)
+    assert a["admissibility"]["admissible"] is True and a["selection"]["validation"] == "rolling"
+    eq = pd.read_csv(outs[0] / "equations.csv")
+    assert eq["admissible"].all() and "reason" in eq
     # the expression parses with sympy in the column names and reproduces the predictions
     syms = {c: sp.Symbol(c) for c in ("D", "N", "Na", "G", "S")}
-    expr = sp.sympify(a["expression"], locals=syms)
-    f = sp.lambdify(list(syms.values()), expr)
-    pred = f(*(small[c].to_numpy() for c in syms))
-    assert np.sqrt(np.mean(np.log(pred / small["loss"]) ** 2)) < 0.02
+    f = sp.lambdify(list(syms.values()), sp.sympify(a["expression"], locals=syms))
+    pred = f(*(ghook[c].to_numpy() for c in syms))
+    assert np.sqrt(np.mean(np.log(pred / ghook["loss"]) ** 2)) < 0.01
 
 
-def test_discover_bad_options(small, tmp_path, capsys):
+def test_discover_bad_options(ghook, tmp_path, capsys):
     path = tmp_path / "r.csv"
-    small.to_csv(path, index=False)
+    ghook.to_csv(path, index=False)
     assert main(["discover", str(path), "--engine", "pysrr"]) == 2
     assert "did you mean 'pysr'" in capsys.readouterr().err
     assert main(["discover", str(path), "--model-selection", "bets"]) == 2
     assert "did you mean 'best'" in capsys.readouterr().err
+    assert main(["discover", str(path), "--admissible", "of"]) == 2
+    assert "did you mean 'off'" in capsys.readouterr().err
+    assert main(["discover", str(path), "--decreasing", "dense_parameter_count"]) == 2
+    err = capsys.readouterr().err
+    assert "not a feature" in err and err.count("\n") == 1

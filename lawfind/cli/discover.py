@@ -9,29 +9,52 @@ import numpy as np
 import sympy as sp
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..discovery import MODEL_SELECTION, Discovery
+from ..admissible import EXTRAPOLATION_FACTOR
+from ..discovery import MODEL_SELECTION, VALIDATION, Discovery
 from ..export import fit_to_dict, write_json
 from ..search import ENGINES
-from .common import HOLDOUT, add_data_args, at_least, console, err_console, load, output_folder, positive
+from .common import (HOLDOUT, add_data_args, at_least, choice, console, err_console, load, names, output_folder,
+                     positive)
+
+ENGINE_CHOICES = ("default", *ENGINES)
 
 EXAMPLE = ("example:\n  lawfind discover runs/planted_moe5.parquet --out out/discover\n"
            "  lawfind discover clark.csv.gz --target loss_validation --features num_experts,dense_parameter_count "
-           "--where \"step == 249000\" --repeats keep --holdout \"dense_parameter_count>=3e8\" --out out/clark")
+           "--decreasing dense_parameter_count --where \"step == 249000\" --holdout \"dense_parameter_count>=3e8\" "
+           "--out out/clark")
 
 
 def register(sub) -> None:
     p = sub.add_parser("discover", help="search functional forms and choose a law (the main job)", epilog=EXAMPLE,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_args(p)
-    p.add_argument("--engine", default="operon", help=f"search engine: {', '.join(ENGINES)} (default: operon)")
+    p.add_argument("--engine", type=choice("engine", ENGINE_CHOICES), default="default",
+                   help="default (the grammar engine and pyoperon over one pool with the catalogue), grammar, "
+                        "operon, pysr or catalog")
     p.add_argument("--generations", type=at_least(1), default=60, help="generations per seed (default: 60; reproducible)")
     p.add_argument("--population", type=at_least(1), default=600, help="population size (default: 600)")
     p.add_argument("--seeds", type=at_least(1), default=2, help="independent searches, run in parallel (default: 2)")
-    p.add_argument("--time-budget", type=positive(), help="seconds of search, on request (not exactly reproducible)")
+    p.add_argument("--time-budget", type=positive(), help="seconds for the whole discovery, on request (not exactly "
+                   "reproducible)")
+    p.add_argument("--beam", type=at_least(1), default=4, help="grammar engine: forms kept at each depth (default: 4)")
+    p.add_argument("--max-depth", type=at_least(0), default=4, help="grammar engine: blocks added at most (default: 4)")
     p.add_argument("--seed", type=at_least(0), default=0, help="seed of the search and the fits (default: 0)")
     p.add_argument("--holdout", type=HOLDOUT, help="test split, e.g. 'N>=1e9' or 'top:N:0.15' (default: top 15%% of N)")
-    p.add_argument("--model-selection", default="1se", help=f"{', '.join(MODEL_SELECTION)} (default: 1se, the fewest "
-                   "constants within one standard error of the lowest validation loss)")
+    p.add_argument("--model-selection", type=choice("model selection", MODEL_SELECTION), default="1se",
+                   help=f"{', '.join(MODEL_SELECTION)} (default: 1se, the fewest constants within one standard error "
+                        "of the lowest extrapolation error)")
+    p.add_argument("--validation", type=choice("validation", VALIDATION), default="rolling",
+                   help="rolling (default: fit below several size cutoffs, score on the next larger slice) or slice "
+                        "(one validation slice, lawfind 0.1's rule)")
+    p.add_argument("--origins", type=at_least(1), default=3, help="rolling origins (default: 3)")
+    p.add_argument("--admissible", type=choice("admissible", ("on", "off")), default="on",
+                   help="on (default): set aside laws that rise with data or size, turn negative or are unbounded "
+                        "below; off: keep them, marked in equations.csv")
+    p.add_argument("--decreasing", type=names, default=(),
+                   help="columns that grow with the model size (the loss must not rise with them), beside N and Na, "
+                        "e.g. dense_parameter_count")
+    p.add_argument("--extrapolation-factor", type=positive(), default=EXTRAPOLATION_FACTOR,
+                   help="admissibility is checked with size and data up to this factor beyond the data (default: 100)")
     p.add_argument("--operators", default="powerlaw", help="operon operator set: powerlaw (add, mul, exp) or wide")
     p.add_argument("--template", help="pysr engine: a structured form, e.g. 'E0 + f(N, Na, D) * g(G, S)'")
     p.add_argument("--no-catalog", action="store_true", help="leave the catalogue's laws out of the candidates")
@@ -44,11 +67,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     table = load(args)
     disc = Discovery(engine=args.engine, generations=args.generations, population_size=args.population,
-                     seeds=args.seeds, time_budget=args.time_budget, seed=args.seed, holdout=args.holdout,
-                     model_selection=args.model_selection, include_catalog=not args.no_catalog,
-                     operators=args.operators, template=args.template, bootstrap=args.bootstrap)
-    stages = {"search": "searching", "refit": "refitting candidates", "refine": "snapping and pruning",
-              "final": "final fit", "bootstrap": "bootstrap"}
+                     seeds=args.seeds, beam=args.beam, max_depth=args.max_depth, time_budget=args.time_budget,
+                     seed=args.seed, holdout=args.holdout, validation=args.validation, n_origins=args.origins,
+                     model_selection=args.model_selection, admissible=args.admissible == "on",
+                     decreasing=tuple(args.decreasing), extrapolation_factor=args.extrapolation_factor,
+                     include_catalog=not args.no_catalog, operators=args.operators, template=args.template,
+                     bootstrap=args.bootstrap)
+    stages = {"search": "pyoperon search", "grammar": "grammar search", "refit": "fitting candidates",
+              "refine": "snapping and pruning", "extrapolate": "extrapolation steps", "final": "final fit",
+              "bootstrap": "bootstrap"}
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         tasks: dict[str, int] = {}
@@ -68,17 +95,24 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def _print(disc: Discovery, console) -> None:
     from rich.table import Table
 
-    t = Table(title=f"Pareto front ({disc.splits_.description})", header_style="bold")
-    for h in ("", "complexity", "k", "val RMSE log", "test R2", "equation"):
+    t = Table(title=f"Front of constants against extrapolation error ({disc.splits_.description})",
+              header_style="bold")
+    for h in ("", "k", "extrap. RMSE log", "± se", "test RMSE log", "test R2", "admissible", "equation"):
         t.add_column(h, justify="left" if h == "equation" else "right")
     for i, row in disc.equations_.iterrows():
-        t.add_row("*" if i == disc.best_index_ else "", str(row.complexity), str(row.n_params), f"{row.loss:.4g}",
-                  f"{row.test_r2:.4g}", sp.sstr(sp.N(row.sympy_format, 4)))
+        t.add_row("*" if i == disc.best_index_ else "", str(row.n_params), f"{row.loss:.4g}", f"{row.loss_se:.2g}",
+                  f"{row.test_rmse_log:.4g}", f"{row.test_r2:.4g}", "yes" if row.admissible else "NO",
+                  sp.sstr(sp.N(row.sympy_format, 4)))
     console.print(t)
+    console.print(disc.summary(), markup=False)
     m = disc.best_metrics_
     console.print(f"chosen ({disc.model_selection}): L = {sp.sstr(sp.N(disc.sympy(), 4))}", markup=False)
-    console.print(f"test: R2 {m.r2:.4f}, RMSE of log loss {m.rmse_log:.4g} on {m.n_test} runs; "
-                  f"{disc.best_.n_params} constants; {disc.elapsed_:.0f} s")
+    console.print(f"test: RMSE of log loss {m.rmse_log:.4g} (error {m.spread_ratio:.2g}x the spread of the test "
+                  f"losses), R2 {m.r2:.4f}, on {m.n_test} runs; {disc.best_.n_params} constants; "
+                  f"{disc.elapsed_:.0f} s", markup=False)
+    v = disc.best_verdict_
+    console.print("admissible: " + ("yes" + (f" (loss tends to {v.limit:.4g})" if v.limit is not None else "")
+                                    if v.ok else "NO: " + "; ".join(v.reasons)), markup=False)
     console.print(disc.latex(), markup=False)
     for w in disc.best_.warnings:
         console.print(f"note: {w}", markup=False)
@@ -95,16 +129,31 @@ def write_outputs(disc: Discovery, out: Path) -> list[Path]:
     record = fit_to_dict(disc.best_, disc.best_metrics_, ranges=disc.table_.ranges())
     record["expression"] = sp.sstr(disc.sympy(), full_prec=True)
     record["columns"] = dict(disc.table_.columns or {})
-    record["selection"] = {"model_selection": disc.model_selection, "splits": disc.splits_.description,
-                           "engine": disc.engine, "seed": disc.seed, "generations": disc.generations,
-                           "seeds": disc.seeds, "time_budget": disc.time_budget}
+    v = disc.best_verdict_
+    record["admissibility"] = {"admissible": v.ok, "reasons": list(v.reasons), "limit": v.limit, "method": v.method,
+                               "roles": disc.roles_.describe(), "factor": disc.extrapolation_factor}
+    record["selection"] = {"model_selection": disc.model_selection, "validation": disc.validation,
+                           "splits": disc.splits_.description, "engine": disc.engine, "seed": disc.seed,
+                           "generations": disc.generations, "seeds": disc.seeds, "time_budget": disc.time_budget,
+                           "extrapolation_rmse_log": float(disc.equations_["loss"][disc.best_index_]),
+                           "extrapolation_se": float(disc.equations_["loss_se"][disc.best_index_]),
+                           "candidates": disc.n_candidates_, "set_aside": disc.set_aside_}
     write_json(out / "best.json", record)
     (out / "best.tex").write_text("\\begin{equation}\n" + disc.latex() + "\n\\end{equation}\n\n" + disc.latex_table() + "\n")
     table, s = disc.table_, disc.splits_
-    labels = np.where(s.test, "test", np.where(s.val, "validation", "train"))
+    labels = split_labels(disc)
     pred = disc.predict(table)
     plots.predicted_vs_observed(table.y, pred, labels, out / "predicted_vs_observed.png")
     plots.residuals(dict(zip(table.features, table.X())), table.y, pred, labels, out / "residuals.png")
-    plots.loss_vs_complexity(list(disc.equations_["complexity"]), list(disc.equations_["loss"]), disc.best_index_,
-                             out / "loss_vs_complexity.png")
+    eq = disc.equations_
+    plots.loss_vs_complexity(list(eq["n_params"]), list(eq["loss"]), disc.best_index_, out / "loss_vs_complexity.png",
+                             se=list(eq["loss_se"]))
     return list(out.iterdir())
+
+
+def split_labels(disc: Discovery) -> np.ndarray:
+    """Each run's part: ``test``, ``largest slice`` (scored at the last rolling origin) or ``selection``."""
+    s = disc.splits_
+    last = np.zeros(len(s.selection), bool)
+    last[np.flatnonzero(s.selection)[s.origins[-1].score]] = True
+    return np.where(s.test, "test", np.where(last, "largest slice", "selection"))
