@@ -5,8 +5,10 @@ over runs (Hoffmann et al. 2022, approach 3; Besiroglu et al. 2024 showed that t
 stopped early). L-BFGS-B runs from every point of a Latin hypercube (or grid) of starts with the
 law's analytic gradient; the best optimum is checked for convergence, for how many starts reached it
 and for parameters stuck on a bound. Bootstrap refits over resampled runs give standard errors and
-95 % percentile intervals. Parameters may be fitted per group (e.g. router type) while the others,
-typically the exponents, are shared.
+95 % percentile intervals; each refit restarts from several points and all run in numpy batches
+(:mod:`lawfind.bootstrap`). Repeated configurations give the run-to-run noise that prediction
+intervals add. Parameters may be fitted per group (e.g. router type) while the others, typically the
+exponents, are shared.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
+from .bootstrap import refit_replicates, screen_starts
 from .data import RunTable
 from .errors import FitError, OptionError, check_choice
 from .laws import Law
 
-__all__ = ["FitResult", "fit_law", "LOSSES"]
+__all__ = ["FitResult", "fit_law", "repeat_noise", "LOSSES"]
 
 LOSSES = ("huber", "lsq")
 _BAD = 1e30
@@ -55,7 +58,21 @@ class FitResult:
     stderr, intervals:
         Bootstrap standard errors and 95 % percentile intervals, when bootstrapped.
     bootstrap:
-        The bootstrap replicates, ``(n_boot, n_values)``, in the order of ``values``.
+        The converged bootstrap replicates, ``(n, n_values)``, in the order of ``values``.
+    boot_starts:
+        Starts per bootstrap replicate: the best point, the full fit's other basins, Latin-hypercube
+        draws.
+    boot_failed:
+        Share of replicates whose refit converged from none of its starts (left out of the intervals).
+    boot_switched:
+        Share of replicates whose optimum came from a start other than the best point, with a lower
+        objective: they left the best point's basin, which single-start refits cannot do.
+    noise:
+        Run-to-run noise of log loss from repeated configurations (runs equal in every feature):
+        ``{"sd_log": pooled within-group standard deviation, "dof": its degrees of freedom,
+        "groups": number of repeated configurations}``; ``None`` without repeats.
+    rmse_log:
+        Root mean square of the log residuals at the optimum (lack of fit and noise together).
     group, groups, per_group:
         The group column, its levels, and the parameters fitted per level.
     data_hash:
@@ -80,6 +97,11 @@ class FitResult:
     per_group: tuple[str, ...] = ()
     data_hash: str = ""
     warnings: tuple[str, ...] = ()
+    boot_starts: int = 0
+    boot_failed: float = 0.0
+    boot_switched: float = 0.0
+    noise: Mapping[str, float] | None = None
+    rmse_log: float = float("nan")
 
     @property
     def n_params(self) -> int:
@@ -113,6 +135,13 @@ class FitResult:
             else:
                 theta.append(self.values[p])
         return self.law.compiled(theta, X)
+
+    def uncertainty(self) -> dict:
+        """JSON-ready record of what predictions need beyond the values: the bootstrap's health,
+        the run-to-run noise and the residual scale."""
+        return {"boot_starts": self.boot_starts, "boot_failed": self.boot_failed,
+                "boot_switched": self.boot_switched, "noise": None if self.noise is None else dict(self.noise),
+                "rmse_log": self.rmse_log}
 
     def substituted(self, level: str | None = None):
         """The law's sympy expression with fitted numbers substituted."""
@@ -182,6 +211,14 @@ class _Problem:
                 theta[j][k] = val
         return [t[self.gidx] if isinstance(t, np.ndarray) else t for t in theta]
 
+    def rho(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The loss of each log residual and its derivative (Huber with ``delta``, or half squares)."""
+        if self.loss == "huber":
+            a = np.abs(r)
+            return (np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta)),
+                    np.clip(r, -self.delta, self.delta))
+        return 0.5 * r * r, r
+
     def __call__(self, z: np.ndarray, w: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """Objective and gradient at ``z``; ``w`` are integer bootstrap weights per run."""
         with np.errstate(all="ignore"):
@@ -190,12 +227,7 @@ class _Problem:
             r = np.log(pred) - self.logy
             if not (np.isfinite(r.sum()) and np.isfinite(jac.sum())):
                 return _BAD, np.zeros_like(z)
-        if self.loss == "huber":
-            a = np.abs(r)
-            h = np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
-            dh = np.clip(r, -self.delta, self.delta)
-        else:
-            h, dh = 0.5 * r * r, r
+        h, dh = self.rho(r)
         if w is not None:
             h, dh = h * w, dh * w
         # chain rule: d objective / d param = sum_i h'(r_i) / pred_i * d pred_i / d param
@@ -205,6 +237,30 @@ class _Problem:
         if self.any_log:
             grad = np.where(self.log_scale, grad * v, grad)
         return float(h.sum()), grad
+
+    def batch(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log residuals ``(B, n)`` and their Jacobian with respect to ``z``, ``(B, P, n)``, for ``B``
+        parameter vectors at once (rows of ``Z``, ``(B, P)``): the law's lambdified value and gradient
+        are evaluated once, parameters of shape ``(B, 1)`` broadcasting against the data columns."""
+        V = self.to_values(Z)
+        theta: list = []
+        for j in range(self.law.n_params):
+            cols = np.flatnonzero(self.slot_param == j)
+            if self.gidx is None or len(cols) == 1 and self.slots[cols[0]][1] is None:
+                theta.append(V[:, cols[0], None])  # (B, 1)
+            else:
+                theta.append(V[:, cols][:, self.gidx])  # (B, n): the value of each run's level
+        out = self.compiled._fg(*theta, *self.X)
+        pred = np.broadcast_to(out[0], (len(Z), self.n))
+        inv = 1.0 / pred
+        J = np.empty((len(Z), len(self.slots), self.n))
+        for s, j in enumerate(self.slot_param):
+            np.multiply(out[1 + j], inv, out=J[:, s])  # d log(pred) / d value
+            if self.onehot is not None:
+                J[:, s] *= self.onehot[s]
+            if self.log_scale[s]:
+                J[:, s] *= V[:, s, None]  # d value / d log(value)
+        return np.log(pred) - self.logy, J
 
     def starts(self, n: int, method: str, rng: np.random.Generator) -> np.ndarray:
         lo = np.array([self.law.params[j].init[0] for j, _ in self.slots], dtype=float)
@@ -235,6 +291,7 @@ def fit_law(
     starts: str = "lhs",
     per_group: Sequence[str] = (),
     bootstrap: int = 0,
+    boot_starts: int = 4,
     seed: int = 0,
     screen: int | None = None,
     initial: Sequence[Mapping[str, float]] = (),
@@ -261,6 +318,10 @@ def fit_law(
         Parameters fitted once per level of ``table.group``; the others are shared.
     bootstrap:
         Number of bootstrap refits (0 for none).
+    boot_starts:
+        Starts per bootstrap refit: the best point, then up to two other basins the full fit found
+        (local optima within 25 % of the best objective), then Latin-hypercube draws (each the best
+        of 8 candidates by the replicate's objective). All run in batches (``lawfind.bootstrap``).
     seed:
         Seed of the starts and the bootstrap.
     screen:
@@ -287,8 +348,8 @@ def fit_law(
                           f"({', '.join(law.param_names)})")
     if per_group and table.group is None:
         raise OptionError("per-group parameters need a group column: pass group=... (--group COLUMN)")
-    if n_starts < 1 or bootstrap < 0:
-        raise OptionError("n_starts must be at least 1 and bootstrap at least 0")
+    if n_starts < 1 or bootstrap < 0 or boot_starts < 1:
+        raise OptionError("n_starts and boot_starts must be at least 1 and bootstrap at least 0")
     problem = _Problem(law, table, loss, delta, per_group)
     if len(problem.names) > len(table):
         raise FitError(f"law '{law.name}' has {len(problem.names)} constants but only {len(table)} runs: "
@@ -339,22 +400,73 @@ def fit_law(
         notes.append(f"{', '.join(const)} take one value in the data: terms in them are not identifiable")
 
     stderr = intervals = reps = None
+    failed = switched = 0.0
     if bootstrap:
-        reps = np.empty((bootstrap, len(values)))
-        n = len(table)
-        for b in range(bootstrap):
-            w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-            rb = _minimise(problem, best.x, bounds, w=w, maxiter=500)
-            reps[b] = problem.to_values(rb.x)
-            if progress is not None:
-                progress(b + 1, bootstrap)
-        stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
-        lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
-        intervals = {k: (float(a), float(b)) for k, a, b in zip(problem.names, lo_q, hi_q)}
+        reps, failed, switched = _bootstrap(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi, progress)
+        if len(reps) >= 2:
+            stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
+            lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
+            intervals = {k: (float(a), float(b)) for k, a, b in zip(problem.names, lo_q, hi_q)}
+        if failed > 0.05:
+            notes.append(f"{failed:.0%} of the bootstrap refits converged from none of their starts and are left "
+                         "out of the intervals: the intervals may be too narrow")
+        if switched > 0.05:
+            notes.append(f"{switched:.0%} of the bootstrap refits found a better optimum away from the best point: "
+                         "the objective has several basins, and the intervals span them")
+    with np.errstate(all="ignore"):
+        resid = np.log(problem.compiled(problem._theta(values), problem.X)) - problem.logy
+    rmse = float(np.sqrt(np.mean(resid ** 2)))
 
     return FitResult(
         law=law, values=dict(zip(problem.names, values.tolist())), objective=float(best.fun), loss=loss,
         delta=delta, n_obs=len(table), converged=converged, n_starts=len(z0s), n_at_best=n_at_best,
         at_bound=at_bound, stderr=stderr, intervals=intervals, bootstrap=reps, group=table.group,
         groups=problem.levels, per_group=tuple(per_group), data_hash=table.data_hash(), warnings=tuple(notes),
+        boot_starts=boot_starts if bootstrap else 0, boot_failed=failed, boot_switched=switched,
+        noise=repeat_noise(table), rmse_log=rmse,
     )
+
+
+def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n_starts: int,
+               rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, progress) -> tuple[np.ndarray, float, float]:
+    """Converged replicates (values), the share that failed and the share that switched basin."""
+    n = problem.n
+    weights = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot)]).astype(float)
+    # the full fit's other basins: distinct local optima within 25 % of the best objective
+    others: list[np.ndarray] = []
+    seen = [float(problem(best_z)[0])]
+    for r in sorted(runs, key=lambda r: r.fun):
+        if len(others) >= min(2, n_starts - 1) or r.fun > 1.25 * seen[0]:
+            break
+        if all(abs(r.fun - f) > 1e-6 * abs(f) for f in seen):
+            others.append(r.x)
+            seen.append(float(r.fun))
+    n_lhs = n_starts - 1 - len(others)
+    extra = np.broadcast_to(np.array(others, dtype=float).reshape(len(others), len(best_z)),
+                            (n_boot, len(others), len(best_z)))
+    if n_lhs > 0:
+        cands = problem.starts(n_boot * n_lhs * 8, "lhs", rng).reshape(n_boot, n_lhs * 8, -1)
+        cands = np.clip(cands, lo, hi)
+        extra = np.concatenate([extra, screen_starts(problem, weights, cands, n_lhs)], axis=1)
+    out = refit_replicates(problem, best_z, weights, extra, lo, hi, progress)
+    reps = problem.to_values(out.z[out.converged])
+    return reps, float(1 - out.converged.mean()), float(out.switched.mean())
+
+
+def repeat_noise(table: RunTable) -> dict[str, float] | None:
+    """Run-to-run noise of log loss from repeated configurations (equal in every feature and group).
+
+    The pooled within-configuration variance, ``sum_g sum_i (log y_gi - mean_g)^2 / sum_g (n_g - 1)``;
+    ``None`` when no configuration repeats.
+    """
+    keys = list(table.features) + ([table.group] if table.group else [])
+    frame = table.frame[keys].copy()
+    frame["__logy"] = np.log(table.y)
+    grouped = frame.groupby(keys, sort=False)["__logy"]
+    size = grouped.transform("size").to_numpy()
+    if not (size > 1).any():
+        return None
+    dev = frame["__logy"].to_numpy() - grouped.transform("mean").to_numpy()
+    dof = int((grouped.size() - 1).clip(lower=0).sum())
+    return {"sd_log": float(np.sqrt(np.sum(dev[size > 1] ** 2) / dof)), "dof": dof,
+            "groups": int((grouped.size() > 1).sum())}
