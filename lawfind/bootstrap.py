@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["Replicates", "refit_replicates", "screen_starts", "levenberg_marquardt"]
 
-_SHORT = 40  # iterations every start gets
+_SHORT = 30  # iterations every start gets
 _KEEP = 1.5  # then starts within this factor of their replicate's best objective go on
 _MAXITER = 150  # iterations a start may take in all
 _FTOL = 1e-10  # converged: the decrease still on offer is below this share of the objective
@@ -200,7 +200,8 @@ def refit_replicates(problem, best_z: np.ndarray, weights: np.ndarray, starts: n
         out_z[a:b] = Z.reshape(b - a, k, P)[np.arange(b - a), j]
         out_f[a:b] = F[np.arange(b - a), j]
         conv[a:b] = np.isfinite(out_f[a:b])
-        switched[a:b] = (j > 0) & (out_f[a:b] < F[:, 0] - 1e-6 * np.abs(out_f[a:b]))
+        with np.errstate(invalid="ignore"):  # inf - inf where no start converged
+            switched[a:b] = (j > 0) & (out_f[a:b] < F[:, 0] - 1e-6 * np.abs(out_f[a:b]))
         if progress is not None:
             progress(b, R)
     return Replicates(out_z, out_f, conv, switched)
