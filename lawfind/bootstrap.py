@@ -30,7 +30,7 @@ __all__ = ["Replicates", "refit_replicates", "screen_starts", "levenberg_marquar
 
 _SHORT = 30  # iterations every start gets
 _KEEP = 1.5  # then starts within this factor of their replicate's best objective go on
-_MAXITER = 150  # iterations a start may take in all
+_MAXITER = 600  # iterations a start may take in all
 _FTOL = 1e-10  # converged: the decrease still on offer is below this share of the objective
 _EPS = 0.02  # share of the IRLS weight kept outside the Huber threshold
 _CHUNK = 1024  # (replicate, start) rows per batch: the Jacobian of one batch is 8 B * rows * P * n
@@ -47,10 +47,12 @@ class Replicates:
     objective:
         The replicate's objective at ``z``, ``(R,)``.
     converged:
-        Whether the replicate's best start converged (small relative decrease and small gradient).
+        Whether the replicate's best start converged (the decrease still on offer, its Newton
+        decrement, fell below 1e-10 of the objective within the iteration limit).
     switched:
         Whether a start other than the full fit's best point gave the replicate's optimum, with an
-        objective lower by more than 1e-6 relative: the replicate left the best point's basin.
+        objective lower by more than 1e-6 relative than the converged refit from the best point: the
+        replicate left the best point's basin.
     """
 
     z: np.ndarray
@@ -201,7 +203,7 @@ def refit_replicates(problem, best_z: np.ndarray, weights: np.ndarray, starts: n
         out_f[a:b] = F[np.arange(b - a), j]
         conv[a:b] = np.isfinite(out_f[a:b])
         with np.errstate(invalid="ignore"):  # inf - inf where no start converged
-            switched[a:b] = (j > 0) & (out_f[a:b] < F[:, 0] - 1e-6 * np.abs(out_f[a:b]))
+            switched[a:b] = (j > 0) & np.isfinite(F[:, 0]) & (out_f[a:b] < F[:, 0] - 1e-6 * np.abs(out_f[a:b]))
         if progress is not None:
             progress(b, R)
     return Replicates(out_z, out_f, conv, switched)

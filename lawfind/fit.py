@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 from scipy.stats import qmc
 
-from .bootstrap import refit_replicates, screen_starts
+from .bootstrap import levenberg_marquardt, refit_replicates, screen_starts
 from .data import RunTable
 from .errors import FitError, OptionError, check_choice
 from .laws import Law
@@ -32,6 +32,7 @@ LOSSES = ("huber", "lsq")
 _BAD = 1e30
 _SHORT = 30  # iterations every start gets
 _POLISH = 12  # best starts then run to convergence
+_NEWTON = 1000  # then at most these Newton steps on the Huber loss from each
 
 
 @dataclass(frozen=True)
@@ -395,6 +396,7 @@ def fit_law(
     for i in order[:_POLISH]:
         if runs[i].fun < _BAD and runs[i].nit >= _SHORT:
             runs[i] = _minimise(problem, runs[i].x, bounds)
+    _newton_polish(problem, runs, order[:_POLISH], lo, hi)
     ok = [r for r in runs if np.isfinite(r.fun) and r.fun < _BAD]
     if not ok:
         raise FitError(f"no start of law '{law.name}' gave a finite, positive prediction for every run: "
@@ -405,7 +407,7 @@ def fit_law(
     scale = max(abs(best.fun), 1e-12)
     # L-BFGS-B may stop "abnormally" once float precision is exhausted at a true optimum: judge by
     # the gradient, and by the iteration limit
-    converged = best.nit < 2000 and float(np.max(np.abs(grad))) <= 1e-3 * scale + 1e-9
+    converged = best.get("newton", False) or best.nit < 2000 and float(np.max(np.abs(grad))) <= 1e-3 * scale + 1e-9
     values = problem.to_values(best.x)
     at_bound = tuple(n for n, x, (a, b) in zip(problem.names, best.x, bounds)
                      if (a is not None and abs(x - a) < 1e-8 * max(1, abs(a)))
@@ -447,6 +449,21 @@ def fit_law(
         boot_starts=boot_starts if bootstrap else 0, boot_failed=failed, boot_switched=switched,
         noise=repeat_noise(table), rmse_log=rmse,
     )
+
+
+def _newton_polish(problem: _Problem, runs: list, idx, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Newton steps on the Huber loss (:func:`lawfind.bootstrap.levenberg_marquardt`) from the polished
+    starts, kept where they lower the objective: L-BFGS-B can crawl along a ridge of the objective for
+    its whole iteration budget, where these steps converge."""
+    idx = [i for i in idx if runs[i].fun < _BAD]
+    if not idx:
+        return
+    Z, F, C = levenberg_marquardt(problem, np.array([runs[i].x for i in idx]), np.ones((len(idx), problem.n)),
+                                  lo, hi, _NEWTON)
+    for i, z, f, c in zip(idx, Z, F, C):
+        if f < runs[i].fun:
+            runs[i] = OptimizeResult(x=z, fun=float(f), nit=runs[i].nit, newton=bool(c),
+                                     message="Newton steps on the Huber loss" + ("" if c else ", not converged"))
 
 
 def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n_starts: int,
