@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_discover.register(sub, _add_data_args, _add_fit_args)
     from . import cli_optimize  # noqa: PLC0415
     cli_optimize.register(sub)
+    from . import cli_predict, cli_suggest  # noqa: PLC0415
+    for module in (cli_predict, cli_suggest):
+        module.register(sub)
 
     return parser
 
