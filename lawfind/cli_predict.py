@@ -74,7 +74,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                       "fit with --bootstrap 200 (discover does by default)", markup=False)
     else:
         console.print(f"CI: {args.method} bootstrap over {n_reps} replicates; PI adds "
-                      + (f"a normal noise of sd {pred.noise_sd:.3g} in log loss: {pred.noise_source}"
+                      + (f"noise of sd {pred.noise_sd:.3g} in log loss: {pred.noise_source}"
                          if pred.noise_sd else pred.noise_source), markup=False)
     if laws:
         console.print(f"model uncertainty: the laws' standard deviation of log loss is "

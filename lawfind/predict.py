@@ -3,11 +3,13 @@
 The **confidence interval** is the spread of the prediction across the bootstrap replicates of the
 law's constants (``fit_law(..., bootstrap=...)``, stored in ``best.json`` and ``fit --out`` files):
 percentile intervals of the log prediction, or basic ("reflected") ones. The **prediction interval**
-is for one new run: each replicate's log prediction plus run-to-run noise, a normal draw with the
-standard deviation of log loss between repeated configurations of the fitted table (the pooled
-within-configuration variance, :func:`lawfind.fit.repeat_noise`). Without repeats the residual RMSE
-of log loss stands in for the noise; it also holds any lack of fit, so that interval is wider than
-the noise alone would make it. ``Prediction.noise_source`` says which was used.
+is for one new run: each replicate's log prediction plus run-to-run noise, with the standard
+deviation of log loss between repeated configurations of the fitted table (the pooled
+within-configuration variance, :func:`lawfind.fit.repeat_noise`), drawn from Student's t with that
+estimate's degrees of freedom (a few repeats give a wide interval, as they should). Without repeats
+the residual RMSE of log loss stands in for the noise (normal draws); it also holds any lack of fit,
+so that interval is wider than the noise alone would make it. ``Predictor.noise_source`` says which
+was used.
 
 Every point is checked against the fitted data's range: the factor beyond the largest (or below the
 smallest) value of each variable, or the distance for a bounded ratio such as ``S``. Optionally,
@@ -46,8 +48,9 @@ class Predictor:
     replicates:
         Bootstrap replicates of the constants, ``(R, n_params)`` in ``law.param_names`` order
         (``R`` may be 0).
-    noise_sd:
-        Standard deviation of log loss for a new run, and ``noise_source`` what it was estimated from.
+    noise_sd, noise_dof:
+        Standard deviation of log loss for a new run and its degrees of freedom (``None``: normal),
+        and ``noise_source`` what it was estimated from.
     ranges:
         Each variable's (min, max) in the fitted data.
     columns:
@@ -62,6 +65,7 @@ class Predictor:
     ranges: Mapping[str, tuple[float, float]]
     columns: Mapping[str, str]
     source: str = ""
+    noise_dof: int | None = None
 
     @classmethod
     def from_fit(cls, fit: FitResult, ranges: Mapping[str, tuple[float, float]] | None = None) -> Predictor:
@@ -69,8 +73,8 @@ class Predictor:
         if fit.per_group:
             raise OptionError("this fit has per-group parameters: predict one group's law (fit it per group)")
         reps = np.empty((0, fit.law.n_params)) if fit.bootstrap is None else np.asarray(fit.bootstrap, float)
-        sd, src = _noise(fit.uncertainty(), {})
-        return cls(fit.law, dict(fit.values), reps, sd, src, dict(ranges or {}), {}, fit.law.name)
+        sd, dof, src = _noise(fit.uncertainty(), {})
+        return cls(fit.law, dict(fit.values), reps, sd, src, dict(ranges or {}), {}, fit.law.name, dof)
 
     @classmethod
     def from_json(cls, path: str | Path) -> Predictor:
@@ -87,9 +91,9 @@ class Predictor:
                 raise DataError(f"'{path}': the bootstrap samples lack the parameters {missing}")
             arr = np.asarray(boot["values"], dtype=float)
             reps = arr[:, [names.index(p) for p in law.param_names]]
-        sd, src = _noise(record.get("fit") or {}, record.get("metrics") or {})
+        sd, dof, src = _noise(record.get("fit") or {}, record.get("metrics") or {})
         ranges = {k: (float(a), float(b)) for k, (a, b) in (record.get("ranges") or {}).items()}
-        return cls(law, values, reps, sd, src, ranges, dict(record.get("columns") or {}), str(path))
+        return cls(law, values, reps, sd, src, ranges, dict(record.get("columns") or {}), str(path), dof)
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -116,16 +120,17 @@ def _log_eval(law: Law, thetas: np.ndarray, X: Sequence[np.ndarray]) -> np.ndarr
     return np.where(np.isfinite(out), out, np.nan)
 
 
-def _noise(fit_record: Mapping, metrics: Mapping) -> tuple[float | None, str]:
+def _noise(fit_record: Mapping, metrics: Mapping) -> tuple[float | None, int | None, str]:
     noise = fit_record.get("noise")
     if noise and noise.get("sd_log") is not None:
-        return float(noise["sd_log"]), (f"run-to-run noise from {noise['groups']} repeated configuration(s) "
-                                        f"({noise['dof']} degrees of freedom)")
+        return float(noise["sd_log"]), int(noise["dof"]), (
+            f"run-to-run noise from {noise['groups']} repeated configuration(s), Student's t with "
+            f"{noise['dof']} degrees of freedom")
     rmse = fit_record.get("rmse_log", metrics.get("train_rmse_log"))
     if rmse is not None and math.isfinite(float(rmse)):
-        return float(rmse), ("no repeated configurations: the residual RMSE of log loss stands in for the noise "
-                             "(it also holds any lack of fit)")
-    return None, "no noise estimate in the file: the prediction interval equals the confidence interval"
+        return float(rmse), None, ("no repeated configurations: the residual RMSE of log loss stands in for the "
+                                   "noise (it also holds any lack of fit)")
+    return None, None, "no noise estimate in the file: the prediction interval equals the confidence interval"
 
 
 def parse_point(text: str, known: Sequence[str]) -> dict[str, float]:
@@ -256,7 +261,7 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     q = ((1 - interval) / 2, (1 + interval) / 2)
     point, reps = pred.log_predict(cols)
     ci_lo, ci_hi = _interval(point, reps, q, method)
-    pi_lo, pi_hi = _with_noise(point, reps, pred.noise_sd, q, method, seed)
+    pi_lo, pi_hi = _with_noise(point, reps, pred.noise_sd, pred.noise_dof, q, method, seed)
     out = pd.DataFrame({v: cols[v] for v in pred.variables})
     out["loss"] = np.exp(point)
     out["ci_low"], out["ci_high"] = np.exp(ci_lo), np.exp(ci_hi)
@@ -269,14 +274,16 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     return out
 
 
-def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, q, method: str,
+def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int | None, q, method: str,
                 seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Prediction interval: replicate log predictions plus normal run-to-run noise."""
+    """Prediction interval: replicate log predictions plus run-to-run noise (normal, or Student's t
+    with ``dof`` degrees of freedom)."""
     if not sd:
         return _interval(point, reps, q, method)
     rng = np.random.default_rng(seed)
     base = reps if reps.shape[0] >= 2 else np.broadcast_to(point, (1, len(point)))
-    eps = rng.normal(0.0, sd, (base.shape[0] * _NOISE_DRAWS, 1))
+    size = (base.shape[0] * _NOISE_DRAWS, 1)
+    eps = sd * (rng.standard_t(dof, size) if dof else rng.standard_normal(size))
     samples = np.repeat(base, _NOISE_DRAWS, axis=0) + eps
     if method == "basic" and reps.shape[0] >= 2:
         samples = 2 * point - np.repeat(base, _NOISE_DRAWS, axis=0) + eps  # reflect the fit's part only
@@ -299,7 +306,7 @@ def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequen
     out["model_low"], out["model_high"] = np.exp(np.nanmin(logs, axis=0)), np.exp(np.nanmax(logs, axis=0))
     lo, hi = np.nanpercentile(pooled, [100 * q[0], 100 * q[1]], axis=0)
     out["avg_ci_low"], out["avg_ci_high"] = np.exp(lo), np.exp(hi)
-    plo, phi = _with_noise(np.nanmean(logs, axis=0), pooled, pred.noise_sd, q, "percentile", seed)
+    plo, phi = _with_noise(np.nanmean(logs, axis=0), pooled, pred.noise_sd, pred.noise_dof, q, "percentile", seed)
     out["avg_pi_low"], out["avg_pi_high"] = np.exp(plo), np.exp(phi)
 
 

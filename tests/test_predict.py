@@ -59,8 +59,8 @@ def test_prediction_interval_adds_the_noise_of_repeats():
     out = predict(pred, {"N": [3e8], "D": [1e10]})
     half_pi = np.log(out.pi_high / out.pi_low)[0] / 2
     half_ci = np.log(out.ci_high / out.ci_low)[0] / 2
-    # a normal noise of sd s adds about 1.96 s in quadrature
-    assert half_pi == pytest.approx(np.hypot(half_ci, 1.96 * fit.noise["sd_log"]), rel=0.15)
+    # a noise of sd s estimated with 20 degrees of freedom adds about t(20) = 2.09 s in quadrature
+    assert half_pi == pytest.approx(np.hypot(half_ci, 2.086 * fit.noise["sd_log"]), rel=0.1)
 
 
 def test_from_json_reads_replicates_noise_and_ranges(fitted, fit_json):
