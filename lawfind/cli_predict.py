@@ -26,8 +26,8 @@ def register(sub) -> None:
     p.add_argument("--interval", type=float, default=0.95, help="coverage of the intervals (default: 0.95)")
     p.add_argument("--method", default="percentile", help=f"bootstrap interval: {' or '.join(METHODS)} "
                    "(default: percentile)")
-    p.add_argument("--average", type=int, default=0, help="average the best K laws of the equations.csv beside "
-                   "best.json; their spread is model uncertainty")
+    p.add_argument("--average", type=int, default=0, help="average the best K laws (lowest validation loss) of the "
+                   "equations.csv beside best.json; their spread is model uncertainty")
     p.add_argument("--out", help="write the predictions as CSV")
     p.set_defaults(func=cmd_predict)
 
@@ -51,7 +51,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     pred = Predictor.from_json(args.fit)
     points = _points(args, pred)
     laws = []
-    if args.average > 1:
+    if args.average:
         laws = average_laws(Path(args.fit).with_name("equations.csv"), args.average,
                             sorted(set(pred.variables) | set(pred.ranges)))
     table = predict(pred, points, args.interval, method=args.method, average=laws)
@@ -66,7 +66,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         rows.append(row + [r.outside or "inside"])
     header = ["configuration", "loss", f"{pct} CI", f"{pct} PI"]
     if laws:
-        header += [f"mean of {len(laws) + 1} laws", "range of laws", f"{pct} PI (averaged)"]
+        header += [f"mean of {len(laws)} laws", "range of laws", f"{pct} PI (averaged)"]
     _print_kv_table(f"{pred.law.name}: predicted loss", rows, header + ["beyond the data"])
     n_reps = pred.replicates.shape[0]
     if n_reps < 2:

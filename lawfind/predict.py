@@ -230,9 +230,10 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     method:
         ``"percentile"`` (default) or ``"basic"`` bootstrap intervals.
     average:
-        Other laws (with their constants, e.g. from :func:`average_laws`) to average with this one;
-        their spread is model uncertainty, and the intervals of the averaged prediction pool the
-        replicates of every law (each law's prediction with this law's replicate deviations).
+        Laws with their constants (e.g. the best of a discovery's front, :func:`average_laws`) to
+        average: their mean log prediction, their spread as model uncertainty, and intervals that
+        pool every law's prediction shifted by this fit's replicate deviations (parametric and
+        model uncertainty together).
     seed:
         Seed of the noise draws of the prediction interval.
 
@@ -292,7 +293,7 @@ def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int 
 
 
 def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequence[Law], q, method, seed) -> None:
-    logs = [point]
+    logs = []
     for law in laws:
         missing = [v for v in law.variables if v not in cols]
         if missing:

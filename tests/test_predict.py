@@ -113,9 +113,10 @@ def test_average_over_the_front(fitted, fit_json, tmp_path):
     pd.DataFrame(rows).to_csv(tmp_path / "equations.csv", index=False)
     laws = average_laws(tmp_path / "equations.csv", 5, ["N", "D"])
     assert len(laws) == 2  # the inadmissible row is left out
-    out = predict(Predictor.from_json(fit_json), {"N": [1e9], "D": [1e10]}, average=laws[1:])
+    out = predict(Predictor.from_json(fit_json), {"N": [1e9], "D": [1e10]}, average=laws)
     assert out.model_low[0] == pytest.approx(out.loss[0]) and out.model_high[0] > out.loss[0] * 1.005
-    assert out.avg_ci_high[0] > out.ci_high[0] and out.model_sd_log[0] > 0
+    assert out.model_low[0] < out.loss_avg[0] < out.model_high[0] and out.model_sd_log[0] > 0
+    assert out.avg_ci_high[0] > out.ci_high[0] and out.avg_pi_high[0] > out.avg_ci_high[0]
     assert main(["predict", str(fit_json), "--at", "N=1e9,D=1e10", "--average", "2"]) == 0
 
 
