@@ -2,6 +2,10 @@
 
 1. A 5-parameter Chinchilla fit from 256 starts, beside plain scipy L-BFGS-B with finite-difference
    gradients from the same 256 starts (what a notebook would do). Target: under 2 s.
+
+Every baseline runs with one BLAS thread, as ``fit_law`` does (with OpenBLAS's two threads on two busy
+cores, scipy's L-BFGS-B takes several times the CPU time: see ``lawfind.fit._serial_blas``). Wall and
+CPU seconds are printed: on a machine shared with other work, CPU seconds are the better guide.
 2. 1000 bootstrap replicates of a 10-constant law (``lawfind_moe5``) and of a 12-constant law
    (``lawfind_moe5`` plus a ln G x S cross term and an N-dependent data exponent) on the planted
    five-factor table ``runs/planted_moe5.parquet`` (450 runs): the batched multi-start refits
@@ -26,7 +30,7 @@ from scipy.optimize import minimize
 
 from lawfind import catalog
 from lawfind.data import load_runs
-from lawfind.fit import _minimise, _Problem, fit_law
+from lawfind.fit import _blas, _minimise, _Problem, fit_law
 from lawfind.laws import parse_law
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +57,7 @@ def baseline(t, starts) -> float:
         return float(np.sum(np.where(r <= 1e-3, 0.5 * r * r, 1e-3 * (r - 5e-4))))
 
     t0 = time.perf_counter()
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), _blas().limit(limits=1, user_api="blas"):  # as lawfind runs
         best = min((minimize(obj, s, method="L-BFGS-B") for s in starts), key=lambda r: r.fun)
     return time.perf_counter() - t0, best.fun
 
@@ -84,9 +88,10 @@ def old_bootstrap(law, t, fit, n_reps: int, seed: int = 0, n_starts: int = 256) 
     problem.starts(n_starts, "lhs", rng)
     n = len(t)
     reps = np.empty((n_reps, len(z)))
-    for b in range(n_reps):
-        w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-        reps[b] = problem.to_values(_minimise(problem, z, bounds, w=w, maxiter=500).x)
+    with _blas().limit(limits=1, user_api="blas"):  # the same one BLAS thread as fit_law now runs with
+        for b in range(n_reps):
+            w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+            reps[b] = problem.to_values(_minimise(problem, z, bounds, w=w, maxiter=500).x)
     return reps
 
 
