@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["Replicates", "refit_replicates", "screen_starts", "levenberg_marquardt"]
 
-_SHORT = 30  # iterations every start gets
+_SHORT = 20  # iterations every start gets
 _KEEP = 1.5  # then starts within this factor of their replicate's best objective go on
 _MAXITER = 600  # iterations a start may take in all
 _FTOL = 1e-10  # converged: the decrease still on offer is below this share of the objective
@@ -73,11 +73,19 @@ def _curvature_weights(problem, r: np.ndarray) -> np.ndarray:
 
 def _decrement(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Newton decrement ``g' H^-1 g / 2`` of the Gauss-Newton model: the decrease still on offer."""
+    return 0.5 * np.abs(np.einsum("bp,bp->b", g, _solve(H, g)))
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A x = b`` for a stack of positive semi-definite systems, with a ridge of 1e-12 of the largest
+    diagonal entry (a constant the data cannot see makes a singular ``A``); least squares for all where
+    one system is singular still."""
+    d = np.einsum("bpp->bp", A)
+    A = A + (1e-12 * np.abs(d).max(axis=1))[:, None, None] * np.eye(A.shape[1])
     try:
-        x = np.linalg.solve(H, g[:, :, None])[:, :, 0]
+        return np.linalg.solve(A, b[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
-        x = np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(H, g)])
-    return 0.5 * np.abs(np.einsum("bp,bp->b", g, x))
+        return np.einsum("bij,bj->bi", np.linalg.pinv(A), b)
 
 
 def _model(problem, Z: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,10 +135,7 @@ def levenberg_marquardt(problem, Z: np.ndarray, W: np.ndarray, lo: np.ndarray, h
             idx, H, g, za, fa = idx[keep], H[keep], g[keep], za[keep], fa[keep]
             d = np.einsum("bpp->bp", H)
             A = H + (lam[idx, None] * np.maximum(d, 1e-12 * d.max(axis=1, keepdims=True)))[:, :, None] * eye
-            try:
-                step = np.linalg.solve(A, -g[:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:
-                step = np.stack([np.linalg.lstsq(a, -b, rcond=None)[0] for a, b in zip(A, g)])
+            step = _solve(A, -g)
             zt = np.clip(za + step, lo, hi)
             ft, gt, Ht = _model(problem, zt, W[idx])
             better = ft < fa
