@@ -30,7 +30,7 @@ __all__ = ["Replicates", "refit_replicates", "screen_starts", "levenberg_marquar
 
 _SHORT = 20  # iterations every start gets
 _KEEP = 1.5  # then starts within this factor of their replicate's best objective go on
-_MAXITER = 600  # iterations a start may take in all
+_MAXITER = 2000  # iterations a start may take in all (ridges of the objective take many)
 _FTOL = 1e-10  # converged: the decrease still on offer is below this share of the objective
 _EPS = 0.02  # share of the IRLS weight kept outside the Huber threshold
 _CHUNK = 1024  # (replicate, start) rows per batch: the Jacobian of one batch is 8 B * rows * P * n
