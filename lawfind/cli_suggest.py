@@ -46,7 +46,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from .cli import _print_kv_table, console
 
     pred = Predictor.from_json(args.fit)
-    target = parse_target(args.target, pred.variables)
+    target = parse_target(args.target, pred.variables, list(pred.ranges))
     if args.grid:
         cands = read_table(args.grid)
     else:
@@ -55,7 +55,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         if not ranges:
             raise OptionError("the file has no data ranges: give --ranges NAME=LOW:HIGH for every variable, or --grid")
         cands = candidates_from_ranges(ranges, args.candidates, args.seed)
-    at = parse_point(args.at, pred.variables) if args.at else None
+    at = parse_point(args.at, sorted(set(pred.variables) | set(pred.ranges))) if args.at else None
     base, corpus = {}, ""
     if args.template:
         try:
@@ -70,8 +70,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     rows = [[str(i), *(f"{r[v]:.3g}" for v in show), f"{r.cost:.3g}", f"{r.shrink:.1%}", _sd(r.sd_after, res.unit)]
             for i, (_, r) in enumerate(res.picks.iterrows(), 1)]
     lo, hi = res.interval_now
+    where = ", ".join(f"{k}={v:.3g}" for k, v in res.point.items() if target.kind == "loss" or k != target.variable)
     console.print(f"target {target.describe()} = {_fmt(res.value, res.unit)}, 95% interval now "
-                  f"[{_fmt(lo, res.unit)}, {_fmt(hi, res.unit)}] over {res.n_replicates} replicates", markup=False)
+                  f"[{_fmt(lo, res.unit)}, {_fmt(hi, res.unit)}] over {res.n_replicates} replicates "
+                  f"(at {where}; variables not given take the data's middle)", markup=False)
     _print_kv_table(f"next runs: {len(res.picks)} of {res.n_candidates} candidates, cost {res.cost}",
                     rows, ["#", *show, "cost", "width cut", "sd after"])
     console.print(f"expected: the interval's width falls to {res.width_ratio():.0%} of today's for a total cost of "

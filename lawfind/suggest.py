@@ -32,8 +32,8 @@ from .optimize import _middle, _parse_cost, stationary_point
 from .predict import Predictor, _log_eval, parse_point
 from .symbols import scale, symbol
 
-__all__ = ["Target", "parse_target", "target_replicates", "candidates_from_ranges", "Suggestion", "suggest",
-           "sweep_specs"]
+__all__ = ["Target", "parse_target", "target_point", "target_replicates", "candidates_from_ranges", "Suggestion",
+           "suggest", "sweep_specs"]
 
 _GRID = 241  # points of the numeric search for an optimum
 
@@ -53,8 +53,9 @@ class Target:
         return "loss at " + ", ".join(f"{k}={v:.3g}" for k, v in self.point.items())
 
 
-def parse_target(text: str, variables: Sequence[str]) -> Target:
-    """``"G*"``, ``"S*"`` (an optimum of the law) or ``"loss@N=7e9,D=2e12"`` (the loss at a point)."""
+def parse_target(text: str, variables: Sequence[str], others: Sequence[str] = ()) -> Target:
+    """``"G*"``, ``"S*"`` (an optimum of the law's ``variables``) or ``"loss@N=7e9,D=2e12"`` (the loss at
+    a point, which may also name ``others``, e.g. table features the law does not use)."""
     t = (text or "").strip()
     m = re.fullmatch(r"([A-Za-z_]\w*)\s*\*", t)
     if m:
@@ -64,7 +65,7 @@ def parse_target(text: str, variables: Sequence[str]) -> Target:
         return Target("optimum", m.group(1), {}, t)
     head, sep, rest = t.partition("@")
     if sep and head.strip().lower() == "loss":
-        return Target("loss", None, parse_point(rest, variables), t)
+        return Target("loss", None, parse_point(rest, [*variables, *(o for o in others if o not in variables)]), t)
     raise OptionError(f"cannot read the target '{t}': write an optimum such as 'G*' or 'S*', or "
                       "'loss@N=7e9,D=2e12' (unnamed variables take the middle of the data)")
 
@@ -74,6 +75,12 @@ def _point(pred: Predictor, given: Mapping[str, float]) -> dict[str, float]:
     if missing:
         raise OptionError(f"give {', '.join(missing)} in the target or --at (the file has no data range for them)")
     return {v: float(given[v]) if v in given else _middle(v, pred.ranges) for v in pred.variables}
+
+
+def target_point(pred: Predictor, target: Target, at: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Where the target is taken: the values given (in the target, then ``at``), the data's middle for
+    the law's other variables."""
+    return _point(pred, {**(at or {}), **target.point})
 
 
 def _search_grid(v: str, ranges: Mapping[str, tuple[float, float]]) -> tuple[np.ndarray, bool]:
@@ -93,14 +100,13 @@ def target_replicates(pred: Predictor, target: Target, at: Mapping[str, float] |
     Returns ``(value, replicates (R,), unit)``, where ``unit`` is ``"log"`` or ``"linear"``;
     replicates without an interior optimum in the searched range take its edge.
     """
+    pt = target_point(pred, target, at)
     if target.kind == "loss":
-        pt = _point(pred, {**(at or {}), **target.point})
         point, reps = pred.log_predict({v: np.array([pt[v]]) for v in pred.variables})
         return float(point[0]), reps[:, 0], "log"
     v = target.variable
     if v not in pred.ranges:
         raise OptionError(f"the file has no data range for {v}: an optimum is searched over it")
-    pt = _point(pred, at or {})
     grid, logs = _search_grid(v, pred.ranges)
     X = [grid if u == v else np.full(len(grid), pt[u]) for u in pred.variables]
     thetas = np.vstack([pred.theta()[None, :], pred.replicates])
@@ -196,14 +202,16 @@ class Suggestion:
         target's expected standard deviation after this and the earlier picks), ``shrink`` (share of
         the interval width removed by this pick), ``per_cost`` (variance removed per unit cost) and
         ``candidate`` (row of the candidate table).
-    target:
-        What was targeted, its value at the fitted constants and its ``unit`` (``log``: a log scale).
+    target, point:
+        What was targeted and where (the other variables of an optimum, or the configuration of a
+        loss); ``value``, its value at the fitted constants, in ``unit`` (``log``: a log scale).
     sd_now, sd_after:
         The target's standard deviation across the replicates, and expected after all picks.
     """
 
     picks: pd.DataFrame
     target: Target
+    point: Mapping[str, float]
     value: float
     unit: str
     sd_now: float
@@ -320,8 +328,9 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
         notes.append(f"{len(picked)} of {n} runs chosen: " + ("the budget is spent" if budget is not None and
                      not (c[~np.isin(np.arange(len(c)), picked)] <= left).any() else "no other candidate helps"))
     lo, hi = np.percentile(t, [2.5, 97.5])
-    return Suggestion(picks, target, value, unit, sd_now, math.sqrt(max(var_t, 0.0)), (float(lo), float(hi)),
-                      cost, float(sigma), len(candidates), int(rows.sum()), tuple(notes))
+    return Suggestion(picks, target, target_point(pred, target, at), value, unit, sd_now,
+                      math.sqrt(max(var_t, 0.0)), (float(lo), float(hi)), cost, float(sigma), len(candidates),
+                      int(rows.sum()), tuple(notes))
 
 
 _TARGETS = ("N", "Na", "G", "S", "D")
