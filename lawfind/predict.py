@@ -3,11 +3,11 @@
 The **confidence interval** is the spread of the prediction across the bootstrap replicates of the
 law's constants (``fit_law(..., bootstrap=...)``, stored in ``best.json`` and ``fit --out`` files):
 percentile intervals of the log prediction, or basic ("reflected") ones. The **prediction interval**
-is for one new run: each replicate's log prediction plus run-to-run noise, with the standard
-deviation of log loss between repeated configurations of the fitted table (the pooled
-within-configuration variance, :func:`lawfind.fit.repeat_noise`), drawn from Student's t with that
+is for one new run: the replicates' log predictions convolved with run-to-run noise, whose standard
+deviation of log loss comes from repeated configurations of the fitted table (the pooled
+within-configuration variance, :func:`lawfind.fit.repeat_noise`), as Student's t with that
 estimate's degrees of freedom (a few repeats give a wide interval, as they should). Without repeats
-the residual RMSE of log loss stands in for the noise (normal draws); it also holds any lack of fit,
+the residual RMSE of log loss stands in for the noise (normal); it also holds any lack of fit,
 so that interval is wider than the noise alone would make it. ``Predictor.noise_source`` says which
 was used.
 
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .errors import DataError, OptionError, did_you_mean
 from .fit import FitResult
@@ -34,7 +35,6 @@ from .symbols import scale
 __all__ = ["Predictor", "predict", "parse_point", "out_of_range", "average_laws", "METHODS"]
 
 METHODS = ("percentile", "basic")
-_NOISE_DRAWS = 16  # normal draws per replicate for the prediction interval (fixed seed)
 
 
 @dataclass(frozen=True)
@@ -214,8 +214,7 @@ def _interval(point: np.ndarray, reps: np.ndarray, q: tuple[float, float], metho
 
 
 def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mapping[str, Sequence[float]],
-            interval: float = 0.95, *, method: str = "percentile", average: Sequence[Law] = (),
-            seed: int = 0) -> pd.DataFrame:
+            interval: float = 0.95, *, method: str = "percentile", average: Sequence[Law] = ()) -> pd.DataFrame:
     """Predicted loss with confidence and prediction intervals, and the reach beyond the data.
 
     Parameters
@@ -234,8 +233,6 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
         average: their mean log prediction, their spread as model uncertainty, and intervals that
         pool every law's prediction shifted by this fit's replicate deviations (parametric and
         model uncertainty together).
-    seed:
-        Seed of the noise draws of the prediction interval.
 
     Returns
     -------
@@ -262,7 +259,7 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     q = ((1 - interval) / 2, (1 + interval) / 2)
     point, reps = pred.log_predict(cols)
     ci_lo, ci_hi = _interval(point, reps, q, method)
-    pi_lo, pi_hi = _with_noise(point, reps, pred.noise_sd, pred.noise_dof, q, method, seed)
+    pi_lo, pi_hi = _with_noise(point, reps, pred.noise_sd, pred.noise_dof, q, method)
     out = pd.DataFrame({v: cols[v] for v in pred.variables})
     out["loss"] = np.exp(point)
     out["ci_low"], out["ci_high"] = np.exp(ci_lo), np.exp(ci_hi)
@@ -271,28 +268,36 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     out["extrapolation"] = [r[0] for r in reach]
     out["outside"] = [r[1] for r in reach]
     if average:
-        _average(out, pred, cols, point, reps, average, q, method, seed)
+        _average(out, pred, cols, point, reps, average, q, method)
     return out
 
 
-def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int | None, q, method: str,
-                seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Prediction interval: replicate log predictions plus run-to-run noise (normal, or Student's t
-    with ``dof`` degrees of freedom)."""
+def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int | None, q,
+                method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction interval: quantiles of the replicates' log predictions (reflected about the point for
+    the basic method) convolved with the run-to-run noise, normal or Student's t with ``dof`` degrees
+    of freedom. The mixture's quantiles are found by bisection, so they carry no Monte Carlo error."""
     if not sd:
         return _interval(point, reps, q, method)
-    rng = np.random.default_rng(seed)
-    base = reps if reps.shape[0] >= 2 else np.broadcast_to(point, (1, len(point)))
-    size = (base.shape[0] * _NOISE_DRAWS, 1)
-    eps = sd * (rng.standard_t(dof, size) if dof else rng.standard_normal(size))
-    samples = np.repeat(base, _NOISE_DRAWS, axis=0) + eps
+    centres = reps if reps.shape[0] >= 2 else point[None, :]
     if method == "basic" and reps.shape[0] >= 2:
-        samples = 2 * point - np.repeat(base, _NOISE_DRAWS, axis=0) + eps  # reflect the fit's part only
-    lo, hi = np.nanpercentile(samples, [100 * q[0], 100 * q[1]], axis=0)
-    return lo, hi
+        centres = 2 * point - reps
+    centres = np.where(np.isfinite(centres), centres, np.nan)
+    dist = stats.t(dof) if dof else stats.norm()
+    reach = float(dist.ppf(0.9995)) * sd
+
+    def quantile(level: float) -> np.ndarray:
+        lo, hi = np.nanmin(centres, axis=0) - reach, np.nanmax(centres, axis=0) + reach
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            below = np.nanmean(dist.cdf((mid - centres) / sd), axis=0) < level
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
+
+    return quantile(q[0]), quantile(q[1])
 
 
-def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequence[Law], q, method, seed) -> None:
+def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequence[Law], q, method) -> None:
     logs = []
     for law in laws:
         missing = [v for v in law.variables if v not in cols]
@@ -307,7 +312,7 @@ def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequen
     out["model_low"], out["model_high"] = np.exp(np.nanmin(logs, axis=0)), np.exp(np.nanmax(logs, axis=0))
     lo, hi = np.nanpercentile(pooled, [100 * q[0], 100 * q[1]], axis=0)
     out["avg_ci_low"], out["avg_ci_high"] = np.exp(lo), np.exp(hi)
-    plo, phi = _with_noise(np.nanmean(logs, axis=0), pooled, pred.noise_sd, pred.noise_dof, q, "percentile", seed)
+    plo, phi = _with_noise(np.nanmean(logs, axis=0), pooled, pred.noise_sd, pred.noise_dof, q, "percentile")
     out["avg_pi_low"], out["avg_pi_high"] = np.exp(plo), np.exp(phi)
 
 

@@ -37,7 +37,8 @@ def test_interval_widens_with_distance_from_the_data(fitted):
     n_max, d_mid = table.ranges()["N"][1], float(np.sqrt(np.prod(table.ranges()["D"])))
     out = predict(pred, pd.DataFrame({"N": n_max * np.array([0.5, 4, 16, 64, 256]), "D": d_mid}))
     ci = np.log(out.ci_high / out.ci_low).to_numpy()
-    assert np.all(np.diff(ci) > 0), ci  # farther out, wider
+    pi = np.log(out.pi_high / out.pi_low).to_numpy()
+    assert np.all(np.diff(ci) > 0) and np.all(np.diff(pi) > 0), (ci, pi)  # farther out, wider
     assert ci[-1] > 2 * ci[0]
     assert np.all(out.pi_high >= out.ci_high) and np.all(out.pi_low <= out.ci_low)
     assert np.all((out.ci_low <= out.loss) & (out.loss <= out.ci_high))
@@ -142,3 +143,13 @@ def test_cli_bad_at_is_one_line_naming_the_part(at, message, fit_json, capsys):
     assert main(["predict", str(fit_json), "--at", at]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.strip().count("\n") == 0
+
+
+def test_cli_grid_in_column_names(fit_json, tmp_path, capsys):
+    grid = tmp_path / "grid.csv"
+    pd.DataFrame({"N": [1e8, 1e9, 4e10], "D": [1e10, 1e10, 1e11]}).to_csv(grid, index=False)
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(fit_json), "--grid", str(grid), "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert len(table) == 3 and (table.extrapolation > 1).tolist() == [False, False, True]
+    assert (table.ci_low < table.loss).all() and (table.loss < table.ci_high).all()
