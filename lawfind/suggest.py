@@ -201,7 +201,7 @@ class Suggestion:
         The chosen candidates in the order chosen: their variables, ``cost``, ``sd_after`` (the
         target's expected standard deviation after this and the earlier picks), ``shrink`` (share of
         the interval width removed by this pick), ``per_cost`` (variance removed per unit cost) and
-        ``candidate`` (row of the candidate table).
+        ``candidate`` (the pick's index label in the candidate table).
     target, point:
         What was targeted and where (the other variables of an optimum, or the configuration of a
         loss); ``value``, its value at the fitted constants, in ``unit`` (``log``: a log scale).
@@ -274,6 +274,9 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
         raise OptionError(f"suggest needs bootstrap replicates of the fit ({R} in the file): fit with --bootstrap 200")
     if n < 1:
         raise OptionError("n must be at least 1")
+    missing = [v for v in pred.variables if v not in candidates.columns]
+    if missing:
+        raise OptionError(f"the candidates lack the law's variables {missing}")
     cost = cost or ("6*Na*D" if "Na" in candidates.columns else "6*N*D")
     c = _costs(cost, candidates)
     sigma = pred.noise_sd if noise_sd is None else noise_sd
@@ -282,9 +285,6 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
         sigma = 0.01
         notes.append("no noise estimate in the file: a new run is assumed to carry 1 % noise of log loss")
     value, t, unit = target_replicates(pred, target, at)
-    missing = [v for v in pred.variables if v not in candidates.columns]
-    if missing:
-        raise OptionError(f"the candidates lack the law's variables {missing}")
     _, F = pred.log_predict({v: candidates[v].to_numpy(float) for v in pred.variables})
     rows = np.isfinite(t) & np.all(np.isfinite(F), axis=1)
     if rows.sum() < 10:
@@ -325,8 +325,9 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
                     "candidate": int(candidates.index[j])})
     picks = pd.concat([candidates.iloc[picked].reset_index(drop=True), pd.DataFrame(rec)], axis=1)
     if len(picked) < n:
-        notes.append(f"{len(picked)} of {n} runs chosen: " + ("the budget is spent" if budget is not None and
-                     not (c[~np.isin(np.arange(len(c)), picked)] <= left).any() else "no other candidate helps"))
+        rest = np.delete(c, picked)
+        why = "the budget is spent" if not (rest <= left).any() else "no other candidate narrows the target"
+        notes.append(f"{len(picked)} of {n} runs chosen: {why}")
     lo, hi = np.percentile(t, [2.5, 97.5])
     return Suggestion(picks, target, target_point(pred, target, at), value, unit, sd_now,
                       math.sqrt(max(var_t, 0.0)), (float(lo), float(hi)), cost, float(sigma), len(candidates),
