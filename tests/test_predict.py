@@ -153,3 +153,10 @@ def test_cli_grid_in_column_names(fit_json, tmp_path, capsys):
     table = pd.read_csv(out)
     assert len(table) == 3 and (table.extrapolation > 1).tolist() == [False, False, True]
     assert (table.ci_low < table.loss).all() and (table.loss < table.ci_high).all()
+
+
+@pytest.mark.parametrize("command", ["predict", "suggest"])
+def test_help_shows_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0 and f"lawfind {command} " in capsys.readouterr().out
