@@ -143,7 +143,7 @@ def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int =
         "fit": {"loss": fit.loss, "delta": fit.delta, "objective": fit.objective, "n_obs": fit.n_obs,
                 "converged": fit.converged, "n_starts": fit.n_starts, "n_at_best": fit.n_at_best,
                 "warnings": list(fit.warnings), "group": fit.group, "per_group": list(fit.per_group),
-                "groups": list(fit.groups)},
+                "groups": list(fit.groups), **fit.uncertainty()},
         "citation": fit.law.citation,
         "certainty": fit.law.certainty,
         "data_hash": fit.data_hash,

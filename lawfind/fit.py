@@ -2,38 +2,37 @@
 
 The objective is the Huber loss of ``log(prediction) - log(loss)`` with ``delta = 1e-3``, **summed**
 over runs (Hoffmann et al. 2022, approach 3; Besiroglu et al. 2024 showed that the original fit
-stopped early). A trust-region least-squares solver with scipy's Huber loss (Gauss-Newton steps
-with the law's analytic Jacobian; the same objective, far fewer iterations than L-BFGS-B on these
-ill-conditioned problems) runs from every point of a Latin hypercube (or grid) of starts; the best
-optimum is checked for convergence, for how many starts reached it and for parameters stuck on a
-bound. Bootstrap refits over resampled runs give standard errors and
-95 % percentile intervals. Parameters may be fitted per group (e.g. router type) while the others,
-typically the exponents, are shared.
+stopped early). L-BFGS-B runs from every point of a Latin hypercube (or grid) of starts with the
+law's analytic gradient; the best optimum is checked for convergence, for how many starts reached it
+and for parameters stuck on a bound. Bootstrap refits over resampled runs give standard errors and
+95 % percentile intervals; each refit restarts from several points and all run in numpy batches
+(:mod:`lawfind.bootstrap`). Repeated configurations give the run-to-run noise that prediction
+intervals add. Parameters may be fitted per group (e.g. router type) while the others, typically the
+exponents, are shared.
 """
 
 from __future__ import annotations
 
-import copy
-import warnings
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import OptimizeResult, minimize
 from scipy.stats import qmc
 
+from .bootstrap import levenberg_marquardt, refit_replicates, screen_starts
 from .data import RunTable
 from .errors import FitError, OptionError, check_choice
 from .laws import Law
 
-__all__ = ["FitResult", "fit_law", "LOSSES"]
+__all__ = ["FitResult", "fit_law", "repeat_noise", "LOSSES"]
 
 LOSSES = ("huber", "lsq")
 _BAD = 1e30
-_SHORT = 12  # Jacobian evaluations every start gets
+_SHORT = 30  # iterations every start gets
 _POLISH = 12  # best starts then run to convergence
-_MAX_NFEV = 400  # evaluations a polished start may take (Gauss-Newton converges in tens where the problem is identifiable)
-_BAD_RESIDUAL = 1e3  # log residual given to a run where the law is not finite and positive
+_NEWTON = 1000  # then at most these Newton steps on the Huber loss from each
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,21 @@ class FitResult:
     stderr, intervals:
         Bootstrap standard errors and 95 % percentile intervals, when bootstrapped.
     bootstrap:
-        The bootstrap replicates, ``(n_boot, n_values)``, in the order of ``values``.
+        The converged bootstrap replicates, ``(n, n_values)``, in the order of ``values``.
+    boot_starts:
+        Starts per bootstrap replicate: the best point, the full fit's other basins, Latin-hypercube
+        draws.
+    boot_failed:
+        Share of replicates whose refit converged from none of its starts (left out of the intervals).
+    boot_switched:
+        Share of replicates whose optimum came from a start other than the best point, with a lower
+        objective: they left the best point's basin, which single-start refits cannot do.
+    noise:
+        Run-to-run noise of log loss from repeated configurations (runs equal in every feature):
+        ``{"sd_log": pooled within-group standard deviation, "dof": its degrees of freedom,
+        "groups": number of repeated configurations}``; ``None`` without repeats.
+    rmse_log:
+        Root mean square of the log residuals at the optimum (lack of fit and noise together).
     group, groups, per_group:
         The group column, its levels, and the parameters fitted per level.
     data_hash:
@@ -86,6 +99,11 @@ class FitResult:
     per_group: tuple[str, ...] = ()
     data_hash: str = ""
     warnings: tuple[str, ...] = ()
+    boot_starts: int = 0
+    boot_failed: float = 0.0
+    boot_switched: float = 0.0
+    noise: Mapping[str, float] | None = None
+    rmse_log: float = float("nan")
 
     @property
     def n_params(self) -> int:
@@ -119,6 +137,13 @@ class FitResult:
             else:
                 theta.append(self.values[p])
         return self.law.compiled(theta, X)
+
+    def uncertainty(self) -> dict:
+        """JSON-ready record of what predictions need beyond the values: the bootstrap's health,
+        the run-to-run noise and the residual scale."""
+        return {"boot_starts": self.boot_starts, "boot_failed": self.boot_failed,
+                "boot_switched": self.boot_switched, "noise": None if self.noise is None else dict(self.noise),
+                "rmse_log": self.rmse_log}
 
     def substituted(self, level: str | None = None):
         """The law's sympy expression with fitted numbers substituted."""
@@ -188,20 +213,25 @@ class _Problem:
                 theta[j][k] = val
         return [t[self.gidx] if isinstance(t, np.ndarray) else t for t in theta]
 
-    def __call__(self, z: np.ndarray) -> tuple[float, np.ndarray]:
-        """Objective and gradient at ``z``."""
+    def rho(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The loss of each log residual and its derivative (Huber with ``delta``, or half squares)."""
+        if self.loss == "huber":
+            a = np.abs(r)
+            return (np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta)),
+                    np.clip(r, -self.delta, self.delta))
+        return 0.5 * r * r, r
+
+    def __call__(self, z: np.ndarray, w: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """Objective and gradient at ``z``; ``w`` are integer bootstrap weights per run."""
         with np.errstate(all="ignore"):
             v = self.to_values(z)
             pred, jac = self.compiled.raw_value_and_jacobian(self._theta(v), self.X)
             r = np.log(pred) - self.logy
             if not (np.isfinite(r.sum()) and np.isfinite(jac.sum())):
                 return _BAD, np.zeros_like(z)
-        if self.loss == "huber":
-            a = np.abs(r)
-            h = np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
-            dh = np.clip(r, -self.delta, self.delta)
-        else:
-            h, dh = 0.5 * r * r, r
+        h, dh = self.rho(r)
+        if w is not None:
+            h, dh = h * w, dh * w
         # chain rule: d objective / d param = sum_i h'(r_i) / pred_i * d pred_i / d param
         per_param = jac * (dh / pred)
         grad = per_param[self.slot_param].sum(axis=1) if self.onehot is None else \
@@ -210,33 +240,29 @@ class _Problem:
             grad = np.where(self.log_scale, grad * v, grad)
         return float(h.sum()), grad
 
-    def resample(self, idx: np.ndarray) -> _Problem:
-        """The same problem over the runs ``idx`` (with repeats): a bootstrap replicate."""
-        out = copy.copy(self)
-        out.X = [x[idx] for x in self.X]
-        out.logy, out.n = self.logy[idx], len(idx)
-        if self.gidx is not None:
-            out.gidx, out.onehot = self.gidx[idx], self.onehot[:, idx]
-        return out
-
-    def residuals(self, z: np.ndarray) -> np.ndarray:
-        """Log residuals ``log(pred) - log(y)`` at ``z`` (a large constant where pred is not positive)."""
-        with np.errstate(all="ignore"):
-            pred = self.compiled(self._theta(self.to_values(z)), self.X)
-            r = np.log(pred) - self.logy
-        return np.where(np.isfinite(r), r, _BAD_RESIDUAL)
-
-    def residual_jacobian(self, z: np.ndarray) -> np.ndarray:
-        """The Jacobian of :meth:`residuals` with respect to ``z``: ``(n, slots)``."""
-        with np.errstate(all="ignore"):
-            v = self.to_values(z)
-            pred, jac = self.compiled.raw_value_and_jacobian(self._theta(v), self.X)
-            per_param = jac[self.slot_param] / pred  # d log(pred) / d param, per slot: (slots, n)
+    def batch(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log residuals ``(B, n)`` and their Jacobian with respect to ``z``, ``(B, P, n)``, for ``B``
+        parameter vectors at once (rows of ``Z``, ``(B, P)``): the law's lambdified value and gradient
+        are evaluated once, parameters of shape ``(B, 1)`` broadcasting against the data columns."""
+        V = self.to_values(Z)
+        theta: list = []
+        for j in range(self.law.n_params):
+            cols = np.flatnonzero(self.slot_param == j)
+            if self.gidx is None or len(cols) == 1 and self.slots[cols[0]][1] is None:
+                theta.append(V[:, cols[0], None])  # (B, 1)
+            else:
+                theta.append(V[:, cols][:, self.gidx])  # (B, n): the value of each run's level
+        out = self.compiled._fg(*theta, *self.X)
+        pred = np.broadcast_to(out[0], (len(Z), self.n))
+        inv = 1.0 / pred
+        J = np.empty((len(Z), len(self.slots), self.n))
+        for s, j in enumerate(self.slot_param):
+            np.multiply(out[1 + j], inv, out=J[:, s])  # d log(pred) / d value
             if self.onehot is not None:
-                per_param = per_param * self.onehot
-            if self.any_log:
-                per_param = np.where(self.log_scale[:, None], per_param * v[:, None], per_param)
-        return np.nan_to_num(per_param.T, nan=0.0, posinf=0.0, neginf=0.0)
+                J[:, s] *= self.onehot[s]
+            if self.log_scale[s]:
+                J[:, s] *= V[:, s, None]  # d value / d log(value)
+        return np.log(pred) - self.logy, J
 
     def starts(self, n: int, method: str, rng: np.random.Generator) -> np.ndarray:
         lo = np.array([self.law.params[j].init[0] for j, _ in self.slots], dtype=float)
@@ -252,36 +278,32 @@ class _Problem:
         return lo_z + unit * (hi_z - lo_z)
 
 
-@dataclass
-class _Run:
-    """One start's result: parameters ``x`` (in z), objective ``fun``, Jacobian evaluations ``nit``,
-    and whether the evaluation budget ran out before convergence (``stopped``)."""
-
-    x: np.ndarray
-    fun: float
-    nit: int
-    message: str
-    stopped: bool = False
+def _minimise(problem: _Problem, z0: np.ndarray, bounds, w=None, maxiter: int = 2000):
+    return minimize(problem, z0, args=(w,), jac=True, method="L-BFGS-B", bounds=bounds,
+                    options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
 
 
-def _least_squares(problem: _Problem, z0: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_nfev: int) -> _Run:
-    """Trust-region reflective least squares with scipy's Huber loss (``f_scale = delta``), whose cost
-    ``0.5 f^2 rho((r/f)^2)`` is exactly the summed Huber loss of the log residuals (or half the sum of
-    squares for ``lsq``). Gauss-Newton steps converge in tens of Jacobians where L-BFGS-B needs
-    hundreds of iterations on the ill-conditioned power-law problems of scaling laws."""
-    z0 = np.clip(z0, np.nextafter(lo, np.inf), np.nextafter(hi, -np.inf))
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # trf's trust-region arithmetic overflowing far off
-            res = least_squares(problem.residuals, z0, jac=problem.residual_jacobian, bounds=(lo, hi), method="trf",
-                                loss="huber" if problem.loss == "huber" else "linear", f_scale=problem.delta,
-                                x_scale="jac", max_nfev=max_nfev, ftol=1e-10, xtol=1e-10, gtol=1e-10)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        return _Run(z0, _BAD, max_nfev, f"{type(exc).__name__}: {exc}")
-    fun = problem(res.x)[0]
-    return _Run(res.x, fun, int(res.njev or res.nfev), res.message, res.status == 0)
+@functools.cache
+def _blas():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
+def _serial_blas(func: Callable) -> Callable:
+    """Run ``func`` with one BLAS thread. The fitter's linear algebra is many tiny problems (L-BFGS-B's
+    updates, batches of P x P systems), where OpenBLAS's threads only wait for each other: on two busy
+    cores, two threads made a 256-start fit take seven times the CPU time."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _blas().limit(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_serial_blas
 def fit_law(
     law: Law,
     table: RunTable,
@@ -292,6 +314,7 @@ def fit_law(
     starts: str = "lhs",
     per_group: Sequence[str] = (),
     bootstrap: int = 0,
+    boot_starts: int = 4,
     seed: int = 0,
     screen: int | None = None,
     initial: Sequence[Mapping[str, float]] = (),
@@ -318,6 +341,10 @@ def fit_law(
         Parameters fitted once per level of ``table.group``; the others are shared.
     bootstrap:
         Number of bootstrap refits (0 for none).
+    boot_starts:
+        Starts per bootstrap refit: the best point, then up to two other basins the full fit found
+        (local optima within 25 % of the best objective), then Latin-hypercube draws (each the best
+        of 16 candidates by the replicate's objective). All run in batches (``lawfind.bootstrap``).
     seed:
         Seed of the starts and the bootstrap.
     screen:
@@ -348,8 +375,8 @@ def fit_law(
                           f"({', '.join(law.param_names)})")
     if per_group and table.group is None:
         raise OptionError("per-group parameters need a group column: pass group=... (--group COLUMN)")
-    if n_starts < 1 or bootstrap < 0:
-        raise OptionError("n_starts must be at least 1 and bootstrap at least 0")
+    if n_starts < 1 or bootstrap < 0 or boot_starts < 1:
+        raise OptionError("n_starts and boot_starts must be at least 1 and bootstrap at least 0")
     problem = _Problem(law, table, loss, delta, per_group)
     if len(problem.names) > len(table):
         raise FitError(f"law '{law.name}' has {len(problem.names)} constants but only {len(table)} runs: "
@@ -367,12 +394,13 @@ def fit_law(
     if screen is not None and screen < len(z0s):
         f0 = np.array([problem(z)[0] for z in z0s])
         z0s = z0s[np.argsort(f0)[:screen]]
-    # every start gets a short least-squares run; the most promising are then run to convergence
-    runs = [_least_squares(problem, z0, lo, hi, _SHORT) for z0 in z0s]
+    # every start gets a short L-BFGS-B run; the most promising are then run to convergence
+    runs = [_minimise(problem, z0, bounds, maxiter=_SHORT) for z0 in z0s]
     order = np.argsort([r.fun for r in runs])
     for i in order[:_POLISH]:
-        if runs[i].fun < _BAD and runs[i].stopped:
-            runs[i] = _least_squares(problem, runs[i].x, lo, hi, _MAX_NFEV)
+        if runs[i].fun < _BAD and runs[i].nit >= _SHORT:
+            runs[i] = _minimise(problem, runs[i].x, bounds)
+    _newton_polish(problem, runs, order[:_POLISH], lo, hi)
     ok = [r for r in runs if np.isfinite(r.fun) and r.fun < _BAD]
     if not ok:
         raise FitError(f"no start of law '{law.name}' gave a finite, positive prediction for every run: "
@@ -383,7 +411,7 @@ def fit_law(
     scale = max(abs(best.fun), 1e-12)
     # L-BFGS-B may stop "abnormally" once float precision is exhausted at a true optimum: judge by
     # the gradient, and by the iteration limit
-    converged = not best.stopped and float(np.max(np.abs(grad))) <= 1e-3 * scale + 1e-9
+    converged = best.get("newton", False) or best.nit < 2000 and float(np.max(np.abs(grad))) <= 1e-3 * scale + 1e-9
     values = problem.to_values(best.x)
     at_bound = tuple(n for n, x, (a, b) in zip(problem.names, best.x, bounds)
                      if (a is not None and abs(x - a) < 1e-8 * max(1, abs(a)))
@@ -400,21 +428,88 @@ def fit_law(
         notes.append(f"{', '.join(const)} take one value in the data: terms in them are not identifiable")
 
     stderr = intervals = reps = None
+    failed = switched = 0.0
     if bootstrap:
-        reps = np.empty((bootstrap, len(values)))
-        n = len(table)
-        for b in range(bootstrap):
-            rb = _least_squares(problem.resample(rng.integers(0, n, n)), best.x, lo, hi, _MAX_NFEV)
-            reps[b] = problem.to_values(rb.x)
-            if progress is not None:
-                progress(b + 1, bootstrap)
-        stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
-        lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
-        intervals = {k: (float(a), float(b)) for k, a, b in zip(problem.names, lo_q, hi_q)}
+        reps, failed, switched = _bootstrap(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi, progress)
+        if len(reps) >= 2:
+            stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
+            lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
+            intervals = {k: (float(a), float(b)) for k, a, b in zip(problem.names, lo_q, hi_q)}
+        if failed > 0.05:
+            notes.append(f"{failed:.0%} of the bootstrap refits converged from none of their starts and are left "
+                         "out of the intervals: the intervals may be too narrow")
+        if switched > 0.02:
+            notes.append(f"{switched:.0%} of the bootstrap refits found a better optimum away from the best point: "
+                         "the objective has several basins, and the intervals span them")
+    with np.errstate(all="ignore"):
+        resid = np.log(problem.compiled(problem._theta(values), problem.X)) - problem.logy
+    rmse = float(np.sqrt(np.mean(resid ** 2)))
 
     return FitResult(
         law=law, values=dict(zip(problem.names, values.tolist())), objective=float(best.fun), loss=loss,
         delta=delta, n_obs=len(table), converged=converged, n_starts=len(z0s), n_at_best=n_at_best,
         at_bound=at_bound, stderr=stderr, intervals=intervals, bootstrap=reps, group=table.group,
         groups=problem.levels, per_group=tuple(per_group), data_hash=table.data_hash(), warnings=tuple(notes),
+        boot_starts=boot_starts if bootstrap else 0, boot_failed=failed, boot_switched=switched,
+        noise=repeat_noise(table), rmse_log=rmse,
     )
+
+
+def _newton_polish(problem: _Problem, runs: list, idx, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Newton steps on the Huber loss (:func:`lawfind.bootstrap.levenberg_marquardt`) from the polished
+    starts, kept where they lower the objective: L-BFGS-B can crawl along a ridge of the objective for
+    its whole iteration budget, where these steps converge."""
+    idx = [i for i in idx if runs[i].fun < _BAD]
+    if not idx:
+        return
+    Z, F, C = levenberg_marquardt(problem, np.array([runs[i].x for i in idx]), np.ones((len(idx), problem.n)),
+                                  lo, hi, _NEWTON)
+    for i, z, f, c in zip(idx, Z, F, C):
+        if f < runs[i].fun:
+            runs[i] = OptimizeResult(x=z, fun=float(f), nit=runs[i].nit, newton=bool(c),
+                                     message="Newton steps on the Huber loss" + ("" if c else ", not converged"))
+
+
+def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n_starts: int,
+               rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, progress) -> tuple[np.ndarray, float, float]:
+    """Converged replicates (values), the share that failed and the share that switched basin."""
+    n = problem.n
+    weights = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot)]).astype(float)
+    # the full fit's other basins: distinct local optima within 25 % of the best objective
+    others: list[np.ndarray] = []
+    seen = [float(problem(best_z)[0])]
+    for r in sorted(runs, key=lambda r: r.fun):
+        if len(others) >= min(2, n_starts - 1) or r.fun > 1.25 * seen[0]:
+            break
+        if all(abs(r.fun - f) > 1e-6 * abs(f) for f in seen):
+            others.append(r.x)
+            seen.append(float(r.fun))
+    n_lhs = n_starts - 1 - len(others)
+    extra = np.broadcast_to(np.array(others, dtype=float).reshape(len(others), len(best_z)),
+                            (n_boot, len(others), len(best_z)))
+    if n_lhs > 0:
+        cands = problem.starts(n_boot * n_lhs * 16, "lhs", rng).reshape(n_boot, n_lhs * 16, -1)
+        cands = np.clip(cands, lo, hi)
+        extra = np.concatenate([extra, screen_starts(problem, weights, cands, n_lhs)], axis=1)
+    out = refit_replicates(problem, best_z, weights, extra, lo, hi, progress)
+    reps = problem.to_values(out.z[out.converged])
+    return reps, float(1 - out.converged.mean()), float(out.switched.mean())
+
+
+def repeat_noise(table: RunTable) -> dict[str, float] | None:
+    """Run-to-run noise of log loss from repeated configurations (equal in every feature and group).
+
+    The pooled within-configuration variance, ``sum_g sum_i (log y_gi - mean_g)^2 / sum_g (n_g - 1)``;
+    ``None`` when no configuration repeats.
+    """
+    keys = list(table.features) + ([table.group] if table.group else [])
+    frame = table.frame[keys].copy()
+    frame["__logy"] = np.log(table.y)
+    grouped = frame.groupby(keys, sort=False)["__logy"]
+    size = grouped.transform("size").to_numpy()
+    if not (size > 1).any():
+        return None
+    dev = frame["__logy"].to_numpy() - grouped.transform("mean").to_numpy()
+    dof = int((grouped.size() - 1).clip(lower=0).sum())
+    return {"sd_log": float(np.sqrt(np.sum(dev[size > 1] ** 2) / dof)), "dof": dof,
+            "groups": int((grouped.size() > 1).sum())}

@@ -78,3 +78,78 @@ def test_unfittable_starts_say_so(chinchilla_table):
 def test_option_ranges(chinchilla_table, option, message):
     with pytest.raises(OptionError, match=message):
         fit_law(catalog.get("chinchilla2022"), chinchilla_table, n_starts=1, **option)
+
+
+def _resamples(n: int, R: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(R)]).astype(float)
+
+
+@pytest.mark.parametrize("per_group", [False, True])
+def test_batched_refits_reach_scipys_optimum(per_group, chinchilla_table):
+    from scipy.optimize import minimize
+
+    from lawfind.bootstrap import refit_replicates
+    from lawfind.fit import _blas, _Problem
+
+    table = chinchilla_table.subset(np.arange(200))
+    if per_group:
+        frame = table.frame.assign(kind=np.where(np.arange(200) % 2, "x", "y"))
+        table = load_runs(frame, group="kind")
+    groups = ["E0"] if per_group else []
+    fit = fit_law(catalog.get("chinchilla2022"), table, n_starts=32, per_group=groups)
+    problem = _Problem(fit.law, table, "huber", 1e-3, groups)
+    z = problem.to_z(np.array([fit.values[k] for k in problem.names]))
+    bounds = problem.bounds_z()
+    lo = np.array([-np.inf if a is None else a for a, _ in bounds])
+    hi = np.array([np.inf if b is None else b for _, b in bounds])
+    W = _resamples(len(table), 12)
+    reps = refit_replicates(problem, z, W, np.zeros((12, 0, len(z))), lo, hi)
+    assert reps.converged.all()
+    for b in range(12):
+        with _blas().limit(limits=1, user_api="blas"):  # as fit_law runs it
+            ref = minimize(problem, z, args=(W[b],), jac=True, method="L-BFGS-B", bounds=bounds,
+                           options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
+        # the batched Gauss-Newton reaches at least scipy's optimum, at the same point
+        assert reps.objective[b] <= ref.fun * (1 + 1e-7)
+        assert np.max(np.abs(reps.z[b] - ref.x)) < 2e-3
+
+
+def test_multistart_bootstrap_spans_two_basins():
+    """A loss that two frequencies explain almost equally: refits from the best point alone stay in its
+    basin, so the interval of w misses the other; restarts let resamples that prefer it move there."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 12, 120)
+    y = (2 + 0.05 * np.sin(x) + 0.05 * np.sin(1.6 * x + 0.5)) * np.exp(rng.normal(0, 0.01, 120))
+    table = load_runs(pd.DataFrame({"N": np.exp(x) * 1e6, "loss": y}))
+    law = parse_law("c + a*sin(w*log(N/1e6)) + b*cos(w*log(N/1e6))", ["N"],
+                    init={"c": (1.5, 2.5), "a": (-0.1, 0.1), "b": (-0.1, 0.1), "w": (0.5, 2.0)})
+    one = fit_law(law, table, n_starts=64, bootstrap=100, boot_starts=1, seed=0)
+    many = fit_law(law, table, n_starts=64, bootstrap=100, boot_starts=4, seed=0)
+    assert abs(one.values["w"] - 1.0) < 0.1 and one.boot_switched == 0
+    assert one.intervals["w"][1] < 1.1  # one basin only
+    assert many.boot_switched > 0.02 and many.intervals["w"][1] > 1.4  # the interval reaches w = 1.6
+    assert any("several basins" in w for w in many.warnings)
+
+
+def test_failed_replicates_are_reported_and_left_out(chinchilla_table, monkeypatch):
+    import lawfind.bootstrap as bootstrap
+
+    monkeypatch.setattr(bootstrap, "_MAXITER", 1)  # no refit can converge in one step
+    fit = fit_law(catalog.get("chinchilla2022"), chinchilla_table, n_starts=8, bootstrap=20, boot_starts=1)
+    assert fit.boot_failed > 0.5 and len(fit.bootstrap) == round(20 * (1 - fit.boot_failed))
+    assert any("converged from none of their starts" in w for w in fit.warnings)
+    assert fit.uncertainty()["boot_failed"] == fit.boot_failed
+
+
+def test_noise_is_the_pooled_variance_of_repeats():
+    from lawfind.fit import repeat_noise
+
+    frame = pd.DataFrame({"N": [1e8, 1e8, 1e8, 1e9, 1e9, 2e9], "D": [1e10] * 6,
+                          "loss": [3.0, 3.1, 2.9, 2.5, 2.6, 2.4], "seed": [0, 1, 2, 0, 1, 0]})
+    noise = repeat_noise(load_runs(frame))
+    logs = [np.log([3.0, 3.1, 2.9]), np.log([2.5, 2.6])]
+    ss = sum(((g - g.mean()) ** 2).sum() for g in logs)
+    assert noise["dof"] == 3 and noise["groups"] == 2
+    assert noise["sd_log"] == pytest.approx(np.sqrt(ss / 3), rel=1e-12)
+    assert repeat_noise(load_runs(frame.iloc[[0, 3, 5]])) is None

@@ -1,6 +1,7 @@
 """The ``lawfind`` command: a thin layer over the Python API.
 
-One module per command (``discover``, ``fit``, ``compare``, ``optimize``, ``export``), each with a
+One module per command (``discover``, ``fit``, ``compare``, ``optimize``, ``export``, ``predict``,
+``suggest``), each with a
 ``register`` that adds its options and a ``cmd_*`` that parses, calls the public API and writes;
 :mod:`.common` holds what they share. Bad input ends with a one-line ``error: ...`` message and exit
 status 2, before any work; notes on input that may not mean what was intended print as
@@ -16,14 +17,14 @@ import warnings
 from collections.abc import Sequence
 
 from ..errors import LawfindError, LawfindWarning
-from . import compare, discover, export, fit, optimize
+from . import compare, discover, export, fit, optimize, predict, suggest
 from .common import Parser, err_console
 
 __all__ = ["main", "build_parser"]
 
 #: The commands in the order of the help; the examples of the top-level help follow ``EXAMPLES``.
-COMMANDS = (fit, compare, export, discover, optimize)
-EXAMPLES = (discover, optimize, fit, compare, export)
+COMMANDS = (fit, compare, export, discover, optimize, predict, suggest)
+EXAMPLES = (discover, optimize, predict, suggest, fit, compare, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -136,7 +136,7 @@ def load(args: argparse.Namespace) -> RunTable:
                       where=args.where, repeats=args.repeats)
     if table.repeated:
         err_console.print(f"note: {table.repeated} of {len(table)} runs share their configuration with another "
-                          "(seeds, or groups merged): kept; --repeats mean averages them", markup=False)
+                          "(seeds, or groups merged): kept; --repeats mean averages them", markup=False, soft_wrap=True)
     return table
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import sympy as sp
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..admissible import EXTRAPOLATION_FACTOR
+from ..admissible import EXTRAPOLATION_FACTOR, Roles
 from ..discovery import MODEL_SELECTION, VALIDATION, Discovery
 from ..export import fit_to_dict, write_json
 from ..search import ENGINES
@@ -66,6 +66,7 @@ def register(sub) -> None:
 def cmd_discover(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     table = load(args)
+    Roles.infer(table.features, args.decreasing)  # a misnamed column is refused before any work
     disc = Discovery(engine=args.engine, generations=args.generations, population_size=args.population,
                      seeds=args.seeds, beam=args.beam, max_depth=args.max_depth, time_budget=args.time_budget,
                      seed=args.seed, holdout=args.holdout, validation=args.validation, n_origins=args.origins,

@@ -21,11 +21,16 @@ from ..symbols import CANONICAL, canonical, symbol
 from .results import Allocation
 from .solve import SOLVE_TIMEOUT, real, solve_with_timeout, substitute
 
-__all__ = ["compute_optimal", "cheapest_config", "efficiency_leverage"]
+__all__ = ["compute_optimal", "cheapest_config", "efficiency_leverage", "parse_cost"]
 
 
-def _parse_cost(cost: str, variables: Sequence[str] = ()) -> sp.Expr:
-    """The cost as an expression in the canonical variables and ``variables`` (no constants to fit)."""
+def parse_cost(cost: str, variables: Sequence[str] = ()) -> sp.Expr:
+    """The cost as an expression in the canonical variables and ``variables`` (no constants to fit);
+    a plain number is a constant cost (every run counts the same)."""
+    try:
+        return sp.Float(float(cost))
+    except (TypeError, ValueError):
+        pass
     try:
         return parse_law(cost, (*CANONICAL, *(v for v in variables if v not in CANONICAL)), strict=True,
                          allow_constant=True).expr
@@ -51,7 +56,7 @@ def compute_optimal(
     """
     if len(allocate) != 2:
         raise OptionError("allocate exactly two variables, e.g. N,D")
-    cost_expr = _parse_cost(cost, law.variables)
+    cost_expr = parse_cost(cost, law.variables)
     Csym = symbol("C")
     x, y = symbol(allocate[0]), symbol(allocate[1])
     if y not in cost_expr.free_symbols or x not in cost_expr.free_symbols:
@@ -102,7 +107,7 @@ def cheapest_config(law: Law, values: Mapping[str, float], target_loss: float, *
                     bounds: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float]:
     """The configuration of least cost that reaches ``target_loss`` (the efficiency-aware optimum),
     by SLSQP over the logs of ``over`` with the loss as an equality constraint."""
-    cost_expr = _parse_cost(cost, law.variables)
+    cost_expr = parse_cost(cost, law.variables)
     expr = substitute(canonical(law.expr, law.variables), {**values, **(at or {})})
     syms = [symbol(v) for v in over]
     rest = (expr.free_symbols | cost_expr.free_symbols) - set(syms)
@@ -131,7 +136,7 @@ def efficiency_leverage(moe: Law, moe_values: Mapping[str, float], dense: Law, d
     reaches the configuration's loss (its compute-optimal frontier, inverted by root finding).
     """
     lm = real(substitute(moe.expr, {**moe_values, **config}))
-    cm = real(substitute(_parse_cost(moe_cost, moe.variables), config))
+    cm = real(substitute(parse_cost(moe_cost, moe.variables), config))
     if lm is None or cm is None:
         raise OptionError(f"the configuration must give every variable of the MoE law and its cost: {sorted(config)}")
 

@@ -1,0 +1,336 @@
+"""Predictions of a fitted law with honest intervals, and how far they reach beyond the data.
+
+The **confidence interval** is the spread of the prediction across the bootstrap replicates of the
+law's constants (``fit_law(..., bootstrap=...)``, stored in ``best.json`` and ``fit --out`` files):
+percentile intervals of the log prediction, or basic ("reflected") ones. The **prediction interval**
+is for one new run: the replicates' log predictions convolved with run-to-run noise, whose standard
+deviation of log loss comes from repeated configurations of the fitted table (the pooled
+within-configuration variance, :func:`lawfind.fit.repeat_noise`), as Student's t with that
+estimate's degrees of freedom (a few repeats give a wide interval, as they should). Without repeats
+the residual RMSE of log loss stands in for the noise (normal); it also holds any lack of fit,
+so that interval is wider than the noise alone would make it. ``Predictor.noise_source`` says which
+was used.
+
+Every point is checked against the fitted data's range: the factor beyond the largest (or below the
+smallest) value of each variable, or the distance for a bounded ratio such as ``S``. Optionally,
+several laws of a discovery's front are averaged and their spread is reported as model uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import DataError, OptionError, did_you_mean
+from .fit import FitResult
+from .laws import Law, parse_law
+from .symbols import scale
+
+__all__ = ["Predictor", "predict", "parse_point", "out_of_range", "average_laws", "METHODS"]
+
+METHODS = ("percentile", "basic")
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A fitted law ready to predict.
+
+    Attributes
+    ----------
+    law, values:
+        The law and its fitted constants.
+    replicates:
+        Bootstrap replicates of the constants, ``(R, n_params)`` in ``law.param_names`` order
+        (``R`` may be 0).
+    noise_sd, noise_dof:
+        Standard deviation of log loss for a new run and its degrees of freedom (``None``: normal),
+        and ``noise_source`` what it was estimated from.
+    ranges:
+        Each variable's (min, max) in the fitted data.
+    columns:
+        Variable -> the table's column name (``N`` -> ``dense_parameter_count``), for grids in column names.
+    """
+
+    law: Law
+    values: Mapping[str, float]
+    replicates: np.ndarray
+    noise_sd: float | None
+    noise_source: str
+    ranges: Mapping[str, tuple[float, float]]
+    columns: Mapping[str, str]
+    source: str = ""
+    noise_dof: int | None = None
+
+    @classmethod
+    def from_fit(cls, fit: FitResult, ranges: Mapping[str, tuple[float, float]] | None = None) -> Predictor:
+        """From a :class:`FitResult` (one set of constants: no per-group parameters)."""
+        if fit.per_group:
+            raise OptionError("this fit has per-group parameters: predict one group's law (fit it per group)")
+        reps = np.empty((0, fit.law.n_params)) if fit.bootstrap is None else np.asarray(fit.bootstrap, float)
+        sd, dof, src = _noise(fit.uncertainty(), {})
+        return cls(fit.law, dict(fit.values), reps, sd, src, dict(ranges or {}), {}, fit.law.name, dof)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> Predictor:
+        """From a ``best.json`` (discover) or a ``fit --out`` file."""
+        from .export import load_fit
+
+        law, values, record = load_fit(path)
+        boot = record.get("bootstrap_samples") or {}
+        reps = np.empty((0, law.n_params))
+        if boot.get("values"):
+            names = list(boot["names"])
+            missing = [p for p in law.param_names if p not in names]
+            if missing:
+                raise DataError(f"'{path}': the bootstrap samples lack the parameters {missing}")
+            arr = np.asarray(boot["values"], dtype=float)
+            reps = arr[:, [names.index(p) for p in law.param_names]]
+        sd, dof, src = _noise(record.get("fit") or {}, record.get("metrics") or {})
+        ranges = {k: (float(a), float(b)) for k, (a, b) in (record.get("ranges") or {}).items()}
+        return cls(law, values, reps, sd, src, ranges, dict(record.get("columns") or {}), str(path), dof)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.law.variables
+
+    def theta(self) -> np.ndarray:
+        return np.array([self.values[p] for p in self.law.param_names], dtype=float)
+
+    def log_predict(self, points: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Log predicted loss at ``m`` points: at the fitted constants ``(m,)`` and per replicate ``(R, m)``."""
+        X = [np.asarray(points[v], dtype=float) for v in self.variables]
+        return _log_eval(self.law, self.theta()[None, :], X)[0], _log_eval(self.law, self.replicates, X)
+
+
+def _log_eval(law: Law, thetas: np.ndarray, X: Sequence[np.ndarray]) -> np.ndarray:
+    """``log L`` for parameter rows ``thetas`` ``(R, p)`` at columns ``X`` of length ``m``: ``(R, m)``."""
+    m = len(X[0]) if X else 1
+    if not len(thetas):
+        return np.empty((0, m))
+    with np.errstate(all="ignore"):
+        # the lambdified law broadcasts parameters of shape (R, 1) against the columns
+        out = law.compiled._f(*[thetas[:, j, None] for j in range(thetas.shape[1])], *X)
+        out = np.log(np.broadcast_to(np.asarray(out, dtype=float), (len(thetas), m)))
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _noise(fit_record: Mapping, metrics: Mapping) -> tuple[float | None, int | None, str]:
+    noise = fit_record.get("noise")
+    if noise and noise.get("sd_log") is not None:
+        return float(noise["sd_log"]), int(noise["dof"]), (
+            f"run-to-run noise from {noise['groups']} repeated configuration(s), Student's t with "
+            f"{noise['dof']} degrees of freedom")
+    rmse = fit_record.get("rmse_log", metrics.get("train_rmse_log"))
+    if rmse is not None and math.isfinite(float(rmse)):
+        return float(rmse), None, ("no repeated configurations: the residual RMSE of log loss stands in for the "
+                                   "noise (it also holds any lack of fit)")
+    return None, None, "no noise estimate in the file: the prediction interval equals the confidence interval"
+
+
+def parse_point(text: str, known: Sequence[str]) -> dict[str, float]:
+    """Read ``"N=7e9,Na=1.4e9,G=8"`` into ``{"N": 7e9, ...}``; a bad part gets a one-line error naming it."""
+    out: dict[str, float] = {}
+    for item in (t.strip() for t in (text or "").split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            raise OptionError(f"cannot read '{item}' in '{text}': write NAME=VALUE pairs, e.g. N=7e9,D=2e12")
+        if name not in known:
+            raise OptionError(f"unknown variable '{name}' in '{text}'{did_you_mean(name, known)}; "
+                              f"known: {', '.join(known)}")
+        try:
+            x = float(value)
+        except ValueError:
+            raise OptionError(f"'{value}' is not a number in '{item}' (in '{text}'): write e.g. {name}=7e9") from None
+        if not math.isfinite(x):
+            raise OptionError(f"'{item}' is not finite: give a finite number")
+        if name in out:
+            raise OptionError(f"'{name}' is given twice in '{text}'")
+        out[name] = x
+    if not out:
+        raise OptionError(f"no NAME=VALUE pairs in '{text}': write e.g. N=7e9,D=2e12")
+    return out
+
+
+def out_of_range(point: Mapping[str, float], ranges: Mapping[str, tuple[float, float]]) -> tuple[float, str]:
+    """How far ``point`` lies outside the fitted ranges: the largest factor (1 inside) and a description.
+
+    For positive variables the factor is ``x / max`` above the range and ``min / x`` below it; for a
+    bounded ratio such as ``S`` (read on a linear scale) the description gives the distance, and the
+    factor is ``1 + distance / range width``.
+    """
+    worst, parts = 1.0, []
+    for v, x in point.items():
+        if v not in ranges:
+            continue
+        lo, hi = ranges[v]
+        if lo <= x <= hi:
+            continue
+        if scale(v) == "log" and lo > 0 and x > 0:
+            f = x / hi if x > hi else lo / x
+            parts.append(f"{v} {f:.4g}x {'above the largest' if x > hi else 'below the smallest'} ({x:.3g})")
+        else:
+            gap = x - hi if x > hi else lo - x
+            f = 1.0 + gap / max(hi - lo, 1e-12)
+            parts.append(f"{v} {gap:.3g} {'above' if x > hi else 'below'} the fitted range [{lo:.3g}, {hi:.3g}]")
+        worst = max(worst, f)
+    return worst, "; ".join(parts)
+
+
+def _columns(pred: Predictor, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The law's variables from ``frame``, by variable name or by the table's column name."""
+    out, missing = {}, []
+    for v in pred.variables:
+        col = v if v in frame.columns else pred.columns.get(v)
+        if col is None or col not in frame.columns:
+            missing.append(v)
+            continue
+        out[v] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(out[v]))
+        if len(bad):
+            raise DataError(f"column '{col}' has a missing or non-numeric value at row {bad[0]}: give a number")
+    if missing:
+        raise OptionError(f"the law needs {', '.join(missing)} at every point; give them (e.g. "
+                          f"{missing[0]}=...) — its variables are {', '.join(pred.variables)}")
+    return out
+
+
+def _interval(point: np.ndarray, reps: np.ndarray, q: tuple[float, float], method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the log prediction from replicates ``(R, m)``: percentile, or basic (reflected)."""
+    if reps.shape[0] < 2:
+        return point.copy(), point.copy()
+    lo, hi = np.nanpercentile(reps, [100 * q[0], 100 * q[1]], axis=0)
+    if method == "basic":
+        return 2 * point - hi, 2 * point - lo
+    return lo, hi
+
+
+def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mapping[str, Sequence[float]],
+            interval: float = 0.95, *, method: str = "percentile", average: Sequence[Law] = ()) -> pd.DataFrame:
+    """Predicted loss with confidence and prediction intervals, and the reach beyond the data.
+
+    Parameters
+    ----------
+    fit:
+        A :class:`Predictor`, a :class:`FitResult` (with bootstrap replicates for intervals), or the
+        path of a ``best.json`` / ``fit --out`` file.
+    frame:
+        The points: one column per variable of the law (variable or table column names).
+    interval:
+        Coverage of the intervals (default 0.95).
+    method:
+        ``"percentile"`` (default) or ``"basic"`` bootstrap intervals.
+    average:
+        Laws with their constants (e.g. the best of a discovery's front, :func:`average_laws`) to
+        average: their mean log prediction, their spread as model uncertainty, and intervals that
+        pool every law's prediction shifted by this fit's replicate deviations (parametric and
+        model uncertainty together).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The variables, then ``loss``, ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high``,
+        ``extrapolation`` (the largest factor beyond the data, 1 inside) and ``outside`` (a
+        description, empty inside). With ``average``: ``loss_avg``, ``model_sd_log`` (standard
+        deviation of log loss between the laws), ``model_low``, ``model_high`` (their lowest and
+        highest prediction), ``avg_ci_low``, ``avg_ci_high``, ``avg_pi_low``, ``avg_pi_high``.
+    """
+    if method not in METHODS:
+        raise OptionError(f"unknown interval method '{method}'{did_you_mean(method, METHODS)}; choose one of "
+                          f"{', '.join(METHODS)}")
+    if not 0 < interval < 1:
+        raise OptionError(f"interval must lie between 0 and 1 (got {interval}); e.g. 0.95")
+    if isinstance(fit, (str, Path)):
+        pred = Predictor.from_json(fit)
+    elif isinstance(fit, FitResult):
+        pred = Predictor.from_fit(fit)
+    else:
+        pred = fit
+    frame = pd.DataFrame(frame)
+    cols = _columns(pred, frame)
+    q = ((1 - interval) / 2, (1 + interval) / 2)
+    point, reps = pred.log_predict(cols)
+    ci_lo, ci_hi = _interval(point, reps, q, method)
+    pi_lo, pi_hi = _with_noise(point, reps, pred.noise_sd, pred.noise_dof, q, method)
+    out = pd.DataFrame({v: cols[v] for v in pred.variables})
+    out["loss"] = np.exp(point)
+    out["ci_low"], out["ci_high"] = np.exp(ci_lo), np.exp(ci_hi)
+    out["pi_low"], out["pi_high"] = np.exp(pi_lo), np.exp(pi_hi)
+    reach = [out_of_range({v: float(cols[v][i]) for v in pred.variables}, pred.ranges) for i in range(len(out))]
+    out["extrapolation"] = [r[0] for r in reach]
+    out["outside"] = [r[1] for r in reach]
+    if average:
+        _average(out, pred, cols, point, reps, average, q, method)
+    return out
+
+
+def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int | None, q,
+                method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction interval: quantiles of the replicates' log predictions (reflected about the point for
+    the basic method) convolved with the run-to-run noise, normal or Student's t with ``dof`` degrees
+    of freedom. The mixture's quantiles are found by bisection, so they carry no Monte Carlo error."""
+    if not sd:
+        return _interval(point, reps, q, method)
+    centres = reps if reps.shape[0] >= 2 else point[None, :]
+    if method == "basic" and reps.shape[0] >= 2:
+        centres = 2 * point - reps
+    centres = np.where(np.isfinite(centres), centres, np.nan)
+    dist = stats.t(dof) if dof else stats.norm()
+    reach = float(dist.ppf(0.9995)) * sd
+
+    def quantile(level: float) -> np.ndarray:
+        lo, hi = np.nanmin(centres, axis=0) - reach, np.nanmax(centres, axis=0) + reach
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            below = np.nanmean(dist.cdf((mid - centres) / sd), axis=0) < level
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
+
+    return quantile(q[0]), quantile(q[1])
+
+
+def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequence[Law], q, method) -> None:
+    logs = []
+    for law in laws:
+        missing = [v for v in law.variables if v not in cols]
+        if missing:
+            raise OptionError(f"law '{law.name}' needs {missing}, which the points do not give")
+        logs.append(_log_eval(law, np.empty((1, 0)), [cols[v] for v in law.variables])[0])
+    logs = np.array(logs)  # (K, m)
+    dev = reps - point if reps.shape[0] >= 2 else np.zeros((1, len(point)))
+    pooled = (logs[:, None, :] + dev[None, :, :]).reshape(-1, len(point))  # every law with the replicates' spread
+    out["loss_avg"] = np.exp(np.nanmean(logs, axis=0))
+    out["model_sd_log"] = np.nanstd(logs, axis=0, ddof=1) if len(logs) > 1 else 0.0
+    out["model_low"], out["model_high"] = np.exp(np.nanmin(logs, axis=0)), np.exp(np.nanmax(logs, axis=0))
+    lo, hi = np.nanpercentile(pooled, [100 * q[0], 100 * q[1]], axis=0)
+    out["avg_ci_low"], out["avg_ci_high"] = np.exp(lo), np.exp(hi)
+    plo, phi = _with_noise(np.nanmean(logs, axis=0), pooled, pred.noise_sd, pred.noise_dof, q, "percentile")
+    out["avg_pi_low"], out["avg_pi_high"] = np.exp(plo), np.exp(phi)
+
+
+def average_laws(equations: str | Path, k: int, variables: Sequence[str]) -> list[Law]:
+    """The ``k`` best laws of a discovery's ``equations.csv`` (lowest validation loss first), with their
+    constants, as constant laws; only rows marked admissible where the file has an ``admissible`` column."""
+    path = Path(equations)
+    if not path.exists():
+        raise DataError(f"no equations.csv at '{path}': --average reads the front that discover writes beside "
+                        "best.json")
+    table = pd.read_csv(path)
+    for col in ("sympy_format", "loss"):
+        if col not in table.columns:
+            raise DataError(f"'{path}' lacks the column '{col}': is it an equations.csv from discover?")
+    if "admissible" in table.columns:
+        table = table[table["admissible"].astype(str).str.lower().isin(("true", "1", "yes"))]
+    table = table.sort_values("loss", kind="stable").head(k)
+    if len(table) < 1:
+        raise DataError(f"'{path}' has no admissible law to average")
+    return [parse_law(text, variables, name=f"front{i}", allow_constant=True)
+            for i, text in zip(table.index, table["sympy_format"])]

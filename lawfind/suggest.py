@@ -1,0 +1,374 @@
+"""Which runs to train next: the candidates that most shrink the interval of a chosen quantity per unit cost.
+
+The bootstrap replicates of a fit carry its uncertainty. For a target ``t`` (an optimum such as ``G*``,
+per replicate, or the log loss at a configuration) and a candidate run at ``x`` whose log loss ``f(x)``
+would be observed with run-to-run noise ``sigma``, the replicates give the joint covariance of ``t`` and
+``f(x)``; treating it as Gaussian (the linearised replicate covariance), the run is expected to reduce
+the target's variance by
+
+    cov(t, f(x))^2 / (var f(x) + sigma^2),
+
+which is large where the replicates disagree about ``f(x)`` *in a way that matters for t*. Candidates
+are ranked by that reduction per unit cost (``6 Na D`` FLOPs by default). A batch is chosen greedily:
+after each pick, the covariance is conditioned on that noisy observation (a rank-one update), so a
+second run next to the first gains little and the picks spread out (the batch form of expected
+variance reduction in Bayesian experimental design; Chaloner & Verdinelli 1995).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+from scipy.stats import qmc
+
+from .errors import OptionError
+from .optimize import stationary_point
+from .optimize.allocation import parse_cost
+from .predict import Predictor, _log_eval, parse_point
+from .symbols import interpolate, scale, symbol
+
+__all__ = ["Target", "parse_target", "target_point", "target_replicates", "candidates_from_ranges", "Suggestion",
+           "suggest", "sweep_spec"]
+
+_GRID = 241  # points of the numeric search for an optimum
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the next runs should pin down: ``kind`` ``"optimum"`` (of ``variable``) or ``"loss"`` (at ``point``)."""
+
+    kind: str
+    variable: str | None = None
+    point: Mapping[str, float] = field(default_factory=dict)
+    text: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "optimum":
+            return f"{self.variable}*"
+        return "loss at " + ", ".join(f"{k}={v:.3g}" for k, v in self.point.items())
+
+
+def parse_target(text: str, variables: Sequence[str], others: Sequence[str] = ()) -> Target:
+    """``"G*"``, ``"S*"`` (an optimum of the law's ``variables``) or ``"loss@N=7e9,D=2e12"`` (the loss at
+    a point, which may also name ``others``, e.g. table features the law does not use)."""
+    t = (text or "").strip()
+    m = re.fullmatch(r"([A-Za-z_]\w*)\s*\*", t)
+    if m:
+        if m.group(1) not in variables:
+            raise OptionError(f"the target '{t}' names '{m.group(1)}', which is not a variable of the law "
+                              f"({', '.join(variables)})")
+        return Target("optimum", m.group(1), {}, t)
+    head, sep, rest = t.partition("@")
+    if sep and head.strip().lower() == "loss":
+        return Target("loss", None, parse_point(rest, [*variables, *(o for o in others if o not in variables)]), t)
+    raise OptionError(f"cannot read the target '{t}': write an optimum such as 'G*' or 'S*', or "
+                      "'loss@N=7e9,D=2e12' (unnamed variables take the middle of the data)")
+
+
+def _point(pred: Predictor, given: Mapping[str, float]) -> dict[str, float]:
+    missing = [v for v in pred.variables if v not in given and v not in pred.ranges]
+    if missing:
+        raise OptionError(f"give {', '.join(missing)} in the target or --at (the file has no data range for them)")
+    return {v: float(given[v]) if v in given else interpolate(v, *pred.ranges[v], 0.5) for v in pred.variables}
+
+
+def target_point(pred: Predictor, target: Target, at: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Where the target is taken: the values given (in the target, then ``at``), the data's middle for
+    the law's other variables."""
+    return _point(pred, {**(at or {}), **target.point})
+
+
+def _search_grid(v: str, ranges: Mapping[str, tuple[float, float]]) -> tuple[np.ndarray, bool]:
+    """Where an optimum is searched: the data's range widened (twice beyond on a log scale)."""
+    lo, hi = ranges[v]
+    if scale(v) == "linear":
+        w = hi - lo
+        return np.linspace(max(0.0, lo - 0.5 * w), min(0.999, hi + 0.5 * w), _GRID), False
+    return np.geomspace(lo / 2, hi * 2, _GRID), True
+
+
+def target_replicates(pred: Predictor, target: Target, at: Mapping[str, float] | None = None
+                      ) -> tuple[float, np.ndarray, str]:
+    """The target at the fitted constants and per replicate, on the scale its variance is judged:
+    log loss; the log of an optimum of a positive variable; a bounded ratio's optimum as it is.
+
+    Returns ``(value, replicates (R,), unit)``, where ``unit`` is ``"log"`` or ``"linear"``;
+    replicates without an interior optimum in the searched range take its edge.
+    """
+    pt = target_point(pred, target, at)
+    if target.kind == "loss":
+        point, reps = pred.log_predict({v: np.array([pt[v]]) for v in pred.variables})
+        return float(point[0]), reps[:, 0], "log"
+    v = target.variable
+    if v not in pred.ranges:
+        raise OptionError(f"the file has no data range for {v}: an optimum is searched over it")
+    grid, logs = _search_grid(v, pred.ranges)
+    X = [grid if u == v else np.full(len(grid), pt[u]) for u in pred.variables]
+    thetas = np.vstack([pred.theta()[None, :], pred.replicates])
+    vals = _log_eval(pred.law, thetas, X)  # (1 + R, grid)
+    x = _argmin(grid, vals, logs)
+    closed = _closed_form(pred, v, pt, thetas, grid, vals, X)
+    if closed is not None:
+        x = np.where(np.isfinite(closed), closed, x)
+    x = np.log(x) if logs else x
+    return float(x[0]), x[1:], "log" if logs else "linear"
+
+
+def _argmin(grid: np.ndarray, vals: np.ndarray, logs: bool) -> np.ndarray:
+    """Per row, the grid's minimum refined by the vertex of the parabola through it and its neighbours."""
+    t = np.log(grid) if logs else grid
+    v = np.where(np.isfinite(vals), vals, np.inf)
+    i = np.clip(np.argmin(v, axis=1), 1, len(grid) - 2)
+    rows = np.arange(len(v))
+    y0, y1, y2 = v[rows, i - 1], v[rows, i], v[rows, i + 1]
+    h = t[1] - t[0]
+    den = y0 - 2 * y1 + y2
+    with np.errstate(all="ignore"):
+        off = np.where(den > 0, 0.5 * h * (y0 - y2) / den, 0.0)
+    x = t[i] + np.clip(np.nan_to_num(off), -h, h)
+    edge = np.argmin(v, axis=1)
+    x = np.where(edge == 0, t[0], np.where(edge == len(grid) - 1, t[-1], x))
+    return np.exp(x) if logs else x
+
+
+def _closed_form(pred: Predictor, v: str, pt, thetas, grid, vals, X) -> np.ndarray | None:
+    """The sympy closed form of the optimum (lawfind.optimize) per replicate, where it is a minimum in
+    the searched range at least as low as the grid's; ``None`` where sympy finds none."""
+    try:
+        opt = stationary_point(pred.law, pred.values, v, at={u: pt[u] for u in pt if u != v}, ranges=pred.ranges,
+                               timeout=10.0)
+    except (OptionError, ValueError, TypeError):
+        return None
+    if opt.closed_form is None:
+        return None
+    syms = [pred.law.symbol(p) for p in pred.law.param_names]
+    others = [u for u in pred.variables if u != v]
+    expr = opt.closed_form.xreplace({symbol(u): sp.Float(pt[u]) for u in others})
+    expr = expr.xreplace({s: sp.Float(pt[s.name]) for s in expr.free_symbols if s.name in others})
+    f = sp.lambdify(syms, expr, "numpy")
+    with np.errstate(all="ignore"):
+        x = np.asarray(f(*[thetas[:, j] for j in range(thetas.shape[1])]), dtype=complex)
+    ok = (np.abs(x.imag) < 1e-12 * np.maximum(1, np.abs(x.real))) & (x.real >= grid[0]) & (x.real <= grid[-1])
+    x = np.where(ok, x.real, np.nan)
+    Xv = [np.nan_to_num(x, nan=grid[0]) if u == v else np.full(len(x), pt[u]) for u in pred.variables]
+    with np.errstate(all="ignore"):  # row r of thetas at row r of the columns
+        at_x = np.log(np.asarray(pred.law.compiled._f(*thetas.T, *Xv), dtype=float))
+    best = np.nanmin(np.where(np.isfinite(vals), vals, np.nan), axis=1)
+    return np.where(ok & (at_x <= best + 1e-12), x, np.nan)
+
+
+def candidates_from_ranges(ranges: Mapping[str, tuple[float, float]], n: int = 2000, seed: int = 0,
+                           integer: Sequence[str] = ("G",)) -> pd.DataFrame:
+    """``n`` candidate configurations filling the ranges (a Latin hypercube: log scale for positive
+    variables, linear for ratios such as ``S``; ``G`` rounded to integers; ``Na <= N`` kept)."""
+    names = list(ranges)
+    out: list[pd.DataFrame] = []
+    rng = np.random.default_rng(seed)
+    have = 0
+    for _ in range(20):
+        u = qmc.LatinHypercube(d=len(names), seed=rng).random(max(n, 16) * 2)
+        cols = {}
+        for k, v in enumerate(names):
+            lo, hi = ranges[v]
+            if scale(v) == "log" and lo > 0:
+                cols[v] = np.exp(np.log(lo) + u[:, k] * (np.log(hi) - np.log(lo)))
+            else:
+                cols[v] = lo + u[:, k] * (hi - lo)
+            if v in integer:
+                cols[v] = np.clip(np.round(cols[v]), max(1.0, math.ceil(lo)), math.floor(hi))
+        frame = pd.DataFrame(cols)
+        if "Na" in frame and "N" in frame:
+            frame = frame[frame["Na"] <= frame["N"]]
+        out.append(frame)
+        have += len(frame)
+        if have >= n:
+            break
+    return pd.concat(out, ignore_index=True).head(n).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The chosen runs and what they are expected to do to the target's interval.
+
+    Attributes
+    ----------
+    picks:
+        The chosen candidates in the order chosen: their variables, ``cost``, ``sd_after`` (the
+        target's expected standard deviation after this and the earlier picks), ``shrink`` (share of
+        the interval width removed by this pick), ``per_cost`` (variance removed per unit cost) and
+        ``candidate`` (the pick's index label in the candidate table).
+    target, point:
+        What was targeted and where (the other variables of an optimum, or the configuration of a
+        loss); ``value``, its value at the fitted constants, in ``unit`` (``log``: a log scale).
+    sd_now, sd_after:
+        The target's standard deviation across the replicates, and expected after all picks.
+    """
+
+    picks: pd.DataFrame
+    target: Target
+    point: Mapping[str, float]
+    value: float
+    unit: str
+    sd_now: float
+    sd_after: float
+    interval_now: tuple[float, float]
+    cost: str
+    noise_sd: float
+    n_candidates: int
+    n_replicates: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total_cost(self) -> float:
+        return float(self.picks["cost"].sum()) if len(self.picks) else 0.0
+
+    def width_ratio(self) -> float:
+        """Expected interval width after the picks over the width now (Gaussian approximation)."""
+        return self.sd_after / self.sd_now if self.sd_now > 0 else 1.0
+
+
+def _costs(cost: str, frame: pd.DataFrame) -> np.ndarray:
+    expr = parse_cost(cost)
+    names = sorted(s.name for s in expr.free_symbols)
+    missing = [v for v in names if v not in frame.columns]
+    if missing:
+        raise OptionError(f"the cost '{cost}' uses {missing}, which the candidates lack (they have "
+                          f"{', '.join(map(str, frame.columns))})")
+    f = sp.lambdify([symbol(v) for v in names], expr, "numpy")
+    with np.errstate(all="ignore"):
+        c = np.broadcast_to(np.asarray(f(*[frame[v].to_numpy(float) for v in names]), float), (len(frame),))
+    if not np.all(np.isfinite(c) & (c > 0)):
+        raise OptionError(f"the cost '{cost}' is not positive and finite at every candidate")
+    return c.copy()
+
+
+def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int = 8, budget: float | None = None,
+            cost: str | None = None, noise_sd: float | None = None, at: Mapping[str, float] | None = None
+            ) -> Suggestion:
+    """Choose up to ``n`` runs among ``candidates`` that most shrink the target's interval per unit cost.
+
+    Parameters
+    ----------
+    pred:
+        The fitted law with its bootstrap replicates.
+    target:
+        From :func:`parse_target`.
+    candidates:
+        Configurations, one column per variable (and any column the cost uses).
+    n, budget:
+        At most ``n`` picks whose costs sum to at most ``budget`` (no limit if ``None``).
+    cost:
+        A formula in the variables (default ``6*Na*D`` where ``Na`` is a column, else ``6*N*D``).
+    noise_sd:
+        Run-to-run noise of log loss for a new run (default: the file's estimate).
+    at:
+        Values of variables an optimum target is taken at (default: the middle of the data).
+    """
+    R = pred.replicates.shape[0]
+    if R < 10:
+        raise OptionError(f"suggest needs bootstrap replicates of the fit ({R} in the file): fit with --bootstrap 200")
+    if n < 1:
+        raise OptionError("n must be at least 1")
+    missing = [v for v in pred.variables if v not in candidates.columns]
+    if missing:
+        raise OptionError(f"the candidates lack the law's variables {missing}")
+    cost = cost or ("6*Na*D" if "Na" in candidates.columns else "6*N*D")
+    c = _costs(cost, candidates)
+    sigma = pred.noise_sd if noise_sd is None else noise_sd
+    notes = []
+    if not sigma:
+        sigma = 0.01
+        notes.append("no noise estimate in the file: a new run is assumed to carry 1 % noise of log loss")
+    value, t, unit = target_replicates(pred, target, at)
+    _, F = pred.log_predict({v: candidates[v].to_numpy(float) for v in pred.variables})
+    rows = np.isfinite(t) & np.all(np.isfinite(F), axis=1)
+    if rows.sum() < 10:
+        raise OptionError("fewer than 10 replicates give a finite target and predictions at the candidates")
+    t, F = t[rows], F[rows]
+    m = len(t) - 1
+    tc, Fc = t - t.mean(), F - F.mean(axis=0)
+    var_t = float(tc @ tc / m)
+    cov0 = Fc.T @ tc / m  # (M,)
+    cov = cov0.copy()
+    var_f = np.einsum("rm,rm->m", Fc, Fc) / m
+    updates: list[np.ndarray] = []  # rank-one downdates of the joint covariance of (t, f(x_1..M))
+    left = math.inf if budget is None else float(budget)
+    picked: list[int] = []
+    rec = []
+    sd_now = math.sqrt(var_t)
+    for _ in range(n):
+        gain = cov ** 2 / (var_f + sigma ** 2)
+        ok = (c <= left) & (gain > 1e-12 * max(var_t, 1e-300))
+        ok[picked] = False
+        if not ok.any():
+            break
+        score = np.where(ok, gain / c, -np.inf)
+        j = int(np.argmax(score))
+        col = np.concatenate([[cov0[j]], Fc.T @ Fc[:, j] / m])  # cov((t, f), f(x_j)) before the picks
+        for u in updates:
+            col -= u * u[1 + j]
+        u = col / math.sqrt(col[1 + j] + sigma ** 2)
+        updates.append(u)
+        before = var_t
+        var_t -= u[0] ** 2
+        cov = cov - u[0] * u[1:]
+        var_f = var_f - u[1:] ** 2
+        picked.append(j)
+        left -= c[j]
+        rec.append({"cost": c[j], "sd_after": math.sqrt(max(var_t, 0.0)),
+                    "shrink": 1 - math.sqrt(max(var_t, 0.0) / before), "per_cost": float(gain[j] / c[j]),
+                    "candidate": int(candidates.index[j])})
+    picks = pd.concat([candidates.iloc[picked].reset_index(drop=True), pd.DataFrame(rec)], axis=1)
+    if len(picked) < n:
+        rest = np.delete(c, picked)
+        why = "the budget is spent" if not (rest <= left).any() else "no other candidate narrows the target"
+        notes.append(f"{len(picked)} of {n} runs chosen: {why}")
+    lo, hi = np.percentile(t, [2.5, 97.5])
+    return Suggestion(picks, target, target_point(pred, target, at), value, unit, sd_now,
+                      math.sqrt(max(var_t, 0.0)), (float(lo), float(hi)), cost, float(sigma), len(candidates),
+                      int(rows.sum()), tuple(notes))
+
+
+_TARGETS = ("N", "Na", "G", "S", "D")
+
+
+def sweep_spec(picks: pd.DataFrame, base: Mapping[str, object] | None = None, corpus: str = "",
+               name: str = "suggest") -> str:
+    """One ``moe sweep`` spec (TOML) that trains exactly the picks: the first is its ``[base]`` point,
+    every other a one-point ``[[family]]`` placed ``at`` its N, activation ratio, S and D with its G;
+    the training settings come from ``base`` (e.g. the ``[base]`` of the sweep that made the table)."""
+    missing = [k for k in _TARGETS if k not in picks.columns]
+    if missing:
+        raise OptionError(f"a moe sweep spec needs N, Na, G, S and D; the picks lack {missing}")
+    settings = {k: v for k, v in (base or {}).items() if k not in _TARGETS and not isinstance(v, dict)}
+    rows = [{"N": float(r.N), "Na": float(r.Na), "G": int(round(r.G)), "S": float(r.S), "D": float(r.D)}
+            for r in picks.itertuples(index=False)]
+    lines = [f"# {len(rows)} runs chosen by 'lawfind suggest': the base point is run 1, each family one more run",
+             f"name = {_toml(name)}", f"corpus = {_toml(corpus)}", "", "[base]"]
+    lines += [f"{k} = {_toml(v)}" for k, v in {**rows[0], **settings}.items()]
+    for i, r in enumerate(rows[1:], 2):
+        at = {"N": r["N"], "ratio": r["Na"] / r["N"], "S": r["S"], "D": r["D"]}
+        lines += ["", "[[family]]", 'vary = "G"', f"values = [{r['G']}]",
+                  "at = { " + ", ".join(f"{k} = {_toml(v)}" for k, v in at.items()) + " }",
+                  f"label = {_toml(f'suggest run {i}')}"]
+    return "\n".join(lines) + "\n"
+
+
+def _toml(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else "nan"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    raise OptionError(f"cannot write {v!r} into a TOML spec")
