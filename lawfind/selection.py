@@ -22,6 +22,7 @@ from .data import RunTable
 from .errors import FitError, OptionError, check_choice
 from .fit import fit_law
 from .laws import Law
+from .symbols import scale
 
 __all__ = ["Origin", "Extrapolation", "rolling_origins", "extrapolation_error", "select_model", "MODEL_SELECTION",
            "pareto_front"]
@@ -29,6 +30,7 @@ __all__ = ["Origin", "Extrapolation", "rolling_origins", "extrapolation_error", 
 MODEL_SELECTION = ("1se", "best", "accuracy", "score")
 _MIN_FIT_LEVELS = 2  # distinct values of the size column an origin must be fitted on
 _LADDER = 20  # fewer distinct values than this: a ladder of sizes, one rung per slice
+_RUNG = 1.25  # neighbouring sizes closer than this factor are one rung
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,9 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
     """Origins over ``table`` by ``column``: fit below a cutoff, score on the next slice, ``n_origins``
     times, the last slice being the largest runs.
 
-    On a ladder (fewer than 20 distinct values) each slice is one rung, and every origin is fitted
-    on at least two rungs, so there may be fewer origins than asked for. On continuous values each
-    slice holds a ``slice_fraction`` of the runs.
+    On a ladder (fewer than 20 distinct values; neighbours within 25 % are one rung) each slice is one
+    rung, and every origin is fitted on at least two rungs, so there may be fewer origins than asked
+    for. On continuous values each slice holds a ``slice_fraction`` of the runs.
     """
     if n_origins < 1:
         raise OptionError(f"the number of rolling origins must be at least 1, got {n_origins}")
@@ -78,16 +80,18 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
     x = table.frame[column].to_numpy(float)
     levels = np.unique(x)
     if len(levels) < _LADDER:
-        k = min(n_origins, len(levels) - _MIN_FIT_LEVELS)
+        rungs = _rungs(levels, column)
+        k = min(n_origins, len(rungs) - _MIN_FIT_LEVELS)
         if k < 1:
-            raise OptionError(f"'{column}' takes {len(levels)} value(s) outside the test split: extrapolation "
-                              "needs at least three sizes (two to fit on, one to score); add runs or choose "
-                              "another --holdout")
-        edges = list(levels[-k - 1:])  # score slice i: x == edges[i + 1]; fit: x <= edges[i]
+            raise OptionError(f"'{column}' takes {len(rungs)} distinct size(s) outside the test split: extrapolation "
+                              "needs at least three (two to fit on, one to score); add runs or choose another "
+                              "--holdout")
         out = []
-        for i in range(k):
-            fit, score = x <= edges[i], x == edges[i + 1]
-            out.append(Origin(fit, score, f"fit {column} <= {edges[i]:.4g}, score {column} = {edges[i + 1]:.4g}"))
+        for i in range(len(rungs) - k, len(rungs)):
+            below, (lo, hi) = rungs[i - 1][1], rungs[i]
+            fit, score = x <= below, (x >= lo) & (x <= hi)
+            what = f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}"
+            out.append(Origin(fit, score, f"fit {column} <= {below:.4g}, score {column} = {what}"))
         return out
     qs = [np.quantile(x, 1 - slice_fraction * j) for j in range(n_origins, -1, -1)]
     out = []
@@ -102,6 +106,17 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
     if not out:
         raise OptionError(f"too few runs to extrapolate over '{column}': add runs or choose another --holdout")
     return out
+
+
+def _rungs(levels: np.ndarray, column: str) -> list[tuple[float, float]]:
+    """The rungs of a ladder of sizes: neighbouring values within 25 % of each other (on a log scale)
+    form one rung, so that every step from one rung to the next is an extrapolation (Gemstones'
+    models of 96M to 117M parameters are one rung, its 475M to 543M models the next)."""
+    rungs: list[list[float]] = [[float(levels[0])]]
+    for v in levels[1:]:
+        same = scale(column) == "log" and v <= _RUNG * rungs[-1][-1]
+        rungs[-1].append(float(v)) if same else rungs.append([float(v)])
+    return [(r[0], r[-1]) for r in rungs]
 
 
 def extrapolation_error(law: Law, table: RunTable, origins: Sequence[Origin], start: Mapping[str, float] | None,

@@ -34,8 +34,18 @@ def test_origins_on_a_ladder_step_one_rung_at_a_time():
     # every origin fits on at least two rungs: with four rungs, two origins at most
     small = table.subset(n <= 4e8)
     assert len(rolling_origins(small, "N", 3)) == 2
-    with pytest.raises(OptionError, match="at least three sizes"):
+    with pytest.raises(OptionError, match="2 distinct size.s. outside the test split: extrapolation needs at least three"):
         rolling_origins(table.subset(n <= 1e8), "N", 3)
+
+
+def test_close_sizes_form_one_rung():
+    # Gemstones-like: models of 96M to 117M are one rung; every scored slice is an extrapolation
+    sizes = [4.8e7, 5.2e7, 6.7e7, 9.6e7, 1.03e8, 1.17e8, 4.75e8, 5.43e8]
+    frame = pd.DataFrame({"N": np.repeat(sizes, 5), "D": 1e10, "loss": 3.0})
+    origins = rolling_origins(load_runs(frame), "N", 3)
+    assert [o.description for o in origins] == ["fit N <= 6.7e+07, score N = 9.6e+07 to 1.17e+08",
+                                                "fit N <= 1.17e+08, score N = 4.75e+08 to 5.43e+08"]
+    assert [int(o.score.sum()) for o in origins] == [15, 10]
 
 
 def test_origins_on_continuous_sizes_are_quantile_slices():
