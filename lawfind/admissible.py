@@ -8,7 +8,10 @@ A law is worth what it predicts beyond its data, so before a law is compared wit
 2. **non-increasing in the data variable** (``D``) and **in model size when the size variables grow
    together** (``N`` and ``Na`` at a fixed ``Na/N``; a column declared decreasing); hooks in the
    shape variables (``G``, ``S``, ``E``, ``Na/N``, width, depth, ...) stay allowed;
-3. **bounded below**: the loss tends to a finite limit ``>= 0`` as size and data grow.
+3. **bounded below**: the loss tends to a finite limit ``>= 0`` as size and data grow;
+4. **plausible exponents**: no power of a size or data variable beyond +-3 (``N**-20`` dies out within
+   a factor of two of size: it fits the smallest runs, not a scaling; published exponents lie between
+   0.05 and 0.8, and the grammar engine bounds its own at 3).
 
 Each property is decided with sympy where it resolves (the sign of a derivative, the limit along a
 ray) and with a dense numerical check where it does not: rays from anchor runs of the table, scaled in
@@ -37,6 +40,8 @@ __all__ = ["Roles", "Verdict", "check_admissible", "EXTRAPOLATION_FACTOR"]
 
 #: How far beyond the data the size and data variables are checked, by default.
 EXTRAPOLATION_FACTOR = 100.0
+#: The largest magnitude of a power of a size or data variable in a plausible law.
+MAX_EXPONENT = 3.0
 _GRID = 14  # points along each ray within the extrapolation range
 _FAR = (1e2, 1e4, 1e8, 1e16, 1e32, 1e64)  # far along the joint ray (squaring steps), times the range's end
 _REL_TOL = 1e-7  # a rise smaller than this (relative) is float noise, not a rise
@@ -114,8 +119,8 @@ class Verdict:
 
     @property
     def category(self) -> str:
-        """A short label of the first failure (for counts): ``not finite``, ``not positive``,
-        ``rises with data``, ``rises with size``, ``unbounded below``, or ``""``."""
+        """A short label of the first failure (for counts): ``implausible exponent``, ``not finite``,
+        ``not positive``, ``rises with data``, ``rises with size``, ``unbounded below``, or ``""``."""
         return self.reason.split(":")[0] if self.reasons else ""
 
 
@@ -148,6 +153,9 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     anchors = _anchors(table, law.variables, roles, n_anchors, seed)
     grower = [v for v in law.variables if v in roles.size]
     data = [v for v in law.variables if v in roles.data]
+    implausible = _implausible_exponents(law, values, grower + data)
+    if implausible:
+        return Verdict(False, tuple(implausible), None, "sympy")
     reasons: list[str] = []
 
     # 1-2. the grid within the extrapolation range: finite, positive, non-increasing along both axes
@@ -184,6 +192,23 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
         else:
             reasons += far
     return Verdict(not reasons, tuple(reasons), limit, method)
+
+
+def _implausible_exponents(law: Law, values: Mapping[str, float], growing: Sequence[str]) -> list[str]:
+    """Powers of a size or data variable with an exponent beyond +-``MAX_EXPONENT``: such a term dies
+    out (or explodes) within a factor of two of size, so it fits the few smallest (or largest) runs
+    rather than a scaling (published exponents lie between 0.05 and 0.8; the grammar engine bounds its
+    exponents at 3)."""
+    if not growing:
+        return []
+    expr = law.substitute(values)
+    syms = {law.symbol(v) for v in growing if v in law.variables}
+    for p in expr.atoms(sp.Pow):
+        e = p.exp
+        if e.is_number and p.base.free_symbols & syms and abs(float(e)) > MAX_EXPONENT:
+            return [f"implausible exponent: {sp.sstr(sp.N(p, 3))} (a power of a size or data variable beyond "
+                    f"+-{MAX_EXPONENT:g} fits a few sizes, not a scaling)"]
+    return []
 
 
 # -- numerical checks --------------------------------------------------------------------------------

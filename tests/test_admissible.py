@@ -49,6 +49,9 @@ def test_a_planted_law_is_admissible_and_its_limit_is_e0(moe_table):
     ("E0 + A/N**alpha + B/D**beta", dict(E0=-0.05, A=406.4, alpha=0.34, B=410.7, beta=0.28), "unbounded below"),
     # negative inside the data
     ("E0 + A/N**alpha + B/D**beta", dict(E0=-1.0, A=406.4, alpha=0.34, B=410.7, beta=0.28), "not positive"),
+    # a term that dies out within a factor of two of size: it fits the smallest runs, not a scaling
+    ("E0 + A/N**alpha + B/D**beta + K/N**k", dict(E0=1.69, A=406.4, alpha=0.34, B=410.7, beta=0.28, K=1e150,
+                                                 k=20.6), "implausible exponent"),
 ])
 def test_inadmissible_forms_are_rejected(moe_table, formula, values, category):
     v = verdict(formula, values, moe_table)

@@ -71,7 +71,7 @@ def test_inadmissible_candidates_are_set_aside_or_marked(ghook):
                     include_catalog=False, bootstrap=0, seed=2, admissible=False)
     assert kept.n_candidates_ > 0 and sum(kept.set_aside_.values()) > 0
     assert set(kept.set_aside_) <= {"not finite", "not positive", "rises with data", "rises with size",
-                                    "unbounded below"}
+                                    "unbounded below", "implausible exponent"}
     assert "marked inadmissible" in kept.summary()
     on = discover(ghook, holdout="N>=1.6e9", engine="operon", generations=6, population_size=200,
                   include_catalog=False, bootstrap=0, seed=2)
