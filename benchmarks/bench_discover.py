@@ -93,9 +93,12 @@ def derived(f, table, hook: str | None) -> dict[str, float]:
         i = int(np.nanargmin(vals))
         out["opt"] = float(grid[i]) if 0 < i < len(grid) - 1 else math.nan
     elif hook == "Na":
+        # the activation ratio's hook: total parameters N at a fixed activated size Na (the largest
+        # model's), so the ratio Na/N moves through the data's range
         ratios = np.geomspace(float((fr["Na"] / fr["N"]).min()), float((fr["Na"] / fr["N"]).max()), 801)
+        na = n_max * ratio
         cols = {v: np.repeat(med[v], len(ratios)) for v in table.features}
-        cols.update(N=np.full(len(ratios), n_max), Na=n_max * ratios, D=np.full(len(ratios), d_max))
+        cols.update(N=na / ratios, Na=np.full(len(ratios), na), D=np.full(len(ratios), d_max))
         vals = f(cols)
         i = int(np.nanargmin(vals))
         out["opt"] = float(ratios[i]) if 0 < i < len(ratios) - 1 else math.nan

@@ -53,6 +53,9 @@ __all__ = ["Discovery", "discover", "select_model", "MODEL_SELECTION", "VALIDATI
 #: 15 % of the selection runs (lawfind 0.1's selection, kept for comparison).
 VALIDATION = ("rolling", "slice")
 Reporter = Callable[[str, int, int, str], None]
+#: Under a time budget: pyoperon's share; the end of the search (the grammar engine takes what pyoperon
+#: left); refinement only if it starts before this share. Scoring takes the rest.
+_SHARE = {"operon": 0.25, "search": 0.6, "refine": 0.7}
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ class Discovery(RegressorMixin, BaseEstimator):
     beam, max_depth:
         The grammar engine's beam width and the most blocks it adds.
     time_budget:
-        Seconds for the whole discovery, on request: split between the engines (45 % pyoperon,
-        35 % grammar) and scoring; not exactly reproducible.
+        Seconds for the whole discovery, on request: pyoperon takes a quarter, the grammar engine the
+        search's share up to 60 %, scoring the rest (with half the free-form candidates refitted, and
+        refinement only if it starts before 70 %); not exactly reproducible.
     seed:
         Seed of everything random.
     holdout:
@@ -270,7 +274,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         budget = self.time_budget
         cands: list[Candidate] = []
         if self.engine in ("default", "operon"):
-            share = 0.45 if self.engine == "default" else 0.8
+            share = _SHARE["operon"] if self.engine == "default" else _SHARE["search"]
             per_seed = None if budget is None else budget * share * max(1, min(self.n_jobs or 2, self.seeds)) / self.seeds
             engine = make_engine("operon", seed=self.seed, time_budget=per_seed,
                                  generations=self.generations if budget is None else max(self.generations, 10_000),
@@ -278,8 +282,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                                  operators=self.operators, seeds=self.seeds, n_jobs=self.n_jobs)
             cands += engine.search(table, progress=lambda d, t, m: report("search", d, t, m))
         if self.engine in ("default", "grammar"):
-            left = None if budget is None else max(budget * (0.8 if self.engine == "default" else 0.8)
-                                                  - (time.monotonic() - t0), 1.0)
+            left = None if budget is None else max(budget * _SHARE["search"] - (time.monotonic() - t0), 1.0)
             engine = GrammarEngine(beam=self.beam, max_depth=self.max_depth, time_budget=left, seed=self.seed,
                                    decreasing=tuple(self.decreasing), n_jobs=self.n_jobs)
             cands += engine.search(table, progress=lambda d, t, m: report("grammar", d, t, m))
@@ -314,7 +317,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         # refine the free-form candidates with the lowest BIC (snap constants, prune terms)
         free = sorted((s for s in best.values() if s.source.startswith(("operon", "pysr"))
                        and (s.verdict.ok or not self.admissible)), key=lambda s: s.bic)[: self.max_refine]
-        if self.time_budget is not None and time.monotonic() - t0 > 0.85 * self.time_budget:
+        if self.time_budget is not None and time.monotonic() - t0 > _SHARE["refine"] * self.time_budget:
             free = []
 
         def refined(s: Scored) -> Scored | None:
@@ -333,6 +336,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         engine's own constants on the selection runs; the best ``max_free`` go on to be refitted (the
         engines' constants are fitted already, so the ranking costs no fit)."""
         keep = [c for c in candidates if c.law is not None or c.law_name is not None]
+        n_free = self.max_free if self.time_budget is None else max(5, self.max_free // 2)
         ranked: dict[str, tuple[float, Candidate]] = {}
         for c in candidates:
             if c.law is not None or c.law_name is not None:
@@ -349,7 +353,7 @@ class Discovery(RegressorMixin, BaseEstimator):
             key = structure_key(law)
             if np.isfinite(bic) and (key not in ranked or bic < ranked[key][0]):
                 ranked[key] = (bic, replace(c, expr=expr))
-        best = sorted(ranked.values(), key=lambda bc: bc[0])[: self.max_free]
+        best = sorted(ranked.values(), key=lambda bc: bc[0])[:n_free]
         self.n_raw_ = len(candidates)
         return [c for _, c in best] + keep
 

@@ -28,7 +28,7 @@ __all__ = ["Origin", "Extrapolation", "rolling_origins", "extrapolation_error", 
            "pareto_front"]
 
 MODEL_SELECTION = ("1se", "best", "accuracy", "score")
-_MIN_FIT_LEVELS = 2  # distinct values of the size column an origin must be fitted on
+_MIN_FIT_LEVELS = 3  # distinct sizes an origin is fitted on: E0 + A N^-a has three constants in N
 _LADDER = 20  # fewer distinct values than this: a ladder of sizes, one rung per slice
 _RUNG = 1.25  # neighbouring sizes closer than this factor are one rung
 
@@ -70,8 +70,9 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
     times, the last slice being the largest runs.
 
     On a ladder (fewer than 20 distinct values; neighbours within 25 % are one rung) each slice is one
-    rung, and every origin is fitted on at least two rungs, so there may be fewer origins than asked
-    for. On continuous values each slice holds a ``slice_fraction`` of the runs.
+    rung, and every origin is fitted on at least three rungs (``E0 + A N^-a`` has three constants in
+    ``N``: fitted on two sizes it is a ridge, and where on the ridge a fit lands, not the law, decides
+    its extrapolation), so there may be fewer origins than asked for. On continuous values each slice holds a ``slice_fraction`` of the runs.
     """
     if n_origins < 1:
         raise OptionError(f"the number of rolling origins must be at least 1, got {n_origins}")
@@ -84,8 +85,8 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
         k = min(n_origins, len(rungs) - _MIN_FIT_LEVELS)
         if k < 1:
             raise OptionError(f"'{column}' takes {len(rungs)} distinct size(s) outside the test split: extrapolation "
-                              "needs at least three (two to fit on, one to score); add runs or choose another "
-                              "--holdout")
+                              f"needs at least {_MIN_FIT_LEVELS + 1} ({_MIN_FIT_LEVELS} to fit a power law with an "
+                              "irreducible loss on, one to score); add runs or choose another --holdout")
         out = []
         for i in range(len(rungs) - k, len(rungs)):
             below, (lo, hi) = rungs[i - 1][1], rungs[i]

@@ -1,7 +1,12 @@
-"""Regenerate the study of docs/study.md from runs/moe_study.parquet (about 10 minutes on 2 cores).
+"""Regenerate the study of docs/study.md from runs/moe_study2.parquet (about 10 minutes on 2 cores).
 
-Usage: python docs/study/make_study.py [--runs runs/moe_study.parquet] [--generations 60]
-Writes docs/study/*.png, docs/study/discover/, and docs/study/results.json; prints the numbers.
+Usage: python docs/study/make_study.py [--runs runs/moe_study2.parquet]
+Writes docs/study/data.png, docs/study/discover/ (discover's outputs and report), docs/study/compare.tex
+and docs/study/results.json; prints the numbers.
+
+The sweep (runs/moe_study2.toml, docs/study2_design.md) has four anchors, N in {300k, 900k} x D in
+{400k, 800k} at Na/N = 0.3, each with a G family (S = 0.3), an S family (G = 4) and an Na/N family, extra
+seeds at the points that decide the hooks, and a random fill.
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import sympy as sp  # noqa: E402
 
-from lawfind import catalog, compare_laws, holdout_split, load_runs  # noqa: E402
+from lawfind import catalog, compare_laws, load_runs  # noqa: E402
 from lawfind.cli.discover import write_outputs  # noqa: E402
+from lawfind.compare import Split  # noqa: E402
 from lawfind.discovery import Discovery  # noqa: E402
 from lawfind.export import latex, latex_table  # noqa: E402
 from lawfind.fit import fit_law  # noqa: E402
@@ -28,25 +33,29 @@ from lawfind.laws import Param, parse_law  # noqa: E402
 from lawfind.optimize import compute_optimal, stationary_point  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+ANCHORS = [(n, d) for n in (3e5, 9e5) for d in (4e5, 8e5)]
+N0, D0 = 5.2e5, 5.66e5  # the anchors' geometric middles: the cross terms are centred there
 CROSS = ("E0 + A*Na**(-alpha)*(N/Na)**(-rho)*exp(g1*log(G) + g2*log(G)**2 + s1*S + s2*S**2"
-         " + kgn*log(G)*log(N/1e6) + ksn*S*log(N/1e6) + kgd*log(G)*log(D/2e5) + ksd*S*log(D/2e5)) + B*D**(-beta)")
+         f" + kgn*log(G)*log(N/{N0:g}) + ksn*S*log(N/{N0:g}) + kgd*log(G)*log(D/{D0:g}) + ksd*S*log(D/{D0:g}))"
+         " + B*D**(-beta)")
+
+
+def families(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each run's family (G, S or ratio; None for the fill) and anchor (N, D)."""
+    parts = frame["label"].str.extract(r"^(?:vary|seeds) (\w+) at N=([0-9.e+]+), D=([0-9.e+]+)$")
+    return frame.assign(family=parts[0], anchor_N=parts[1].astype(float), anchor_D=parts[2].astype(float))
 
 
 def data_plots(frame: pd.DataFrame) -> None:
-    fig, axes = plt.subplots(1, 5, figsize=(17, 3.2), sharey=True)
-    fam = {"N": ("vary N", "N"), "ratio": ("vary ratio", "Na/N"), "G": ("vary G", "G"), "S": ("vary S", "S"),
-           "D": ("vary D", "D")}
-    base = frame[frame.label.isin(["base", "seed"])]
-    for ax, (key, (label, xl)) in zip(axes, fam.items()):
-        sub = pd.concat([frame[frame.label == label], base])
-        x = sub["Na"] / sub["N"] if key == "ratio" else sub[key]
-        ax.scatter(x, sub["loss"], c="C0", s=18, label=label + " + base")
-        other = frame[frame.label == "random"]
-        xo = other["Na"] / other["N"] if key == "ratio" else other[key]
-        ax.scatter(xo, other["loss"], c="0.7", s=6, label="random fill")
-        if key in ("N", "D", "G"):
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    fam = families(frame)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    for ax, name, xl in ((axes[0], "G", "G (activated experts)"), (axes[1], "S", "S (shared ratio)"),
+                         (axes[2], "ratio", "Na/N")):
+        for i, (n, d) in enumerate(ANCHORS):
+            sub = fam[(fam.family == name) & (fam.anchor_N == n) & (fam.anchor_D == d)]
+            x = sub["Na"] / sub["N"] if name == "ratio" else sub[name]
+            ax.scatter(x, sub["loss"], s=16, c=f"C{i}", label=f"N={n:.0e}, D={d:.0e}")
+        ax.set_xscale("linear" if name == "S" else "log")
         ax.set_xlabel(xl)
     axes[0].set_ylabel("validation loss (nats/byte)")
     axes[0].legend(fontsize=7)
@@ -55,29 +64,55 @@ def data_plots(frame: pd.DataFrame) -> None:
     plt.close(fig)
 
 
+def seed_noise(frame: pd.DataFrame) -> dict:
+    """The spread of the loss over seeds at every configuration run with more than one seed."""
+    keys = ["target_N", "target_Na", "target_G", "target_S", "target_D"]
+    groups = frame.groupby(keys)["loss"]
+    rows = []
+    for key, losses in groups:
+        if len(losses) > 1:
+            rows.append({"N": key[0], "G": key[2], "S": key[3], "D": key[4], "n": int(len(losses)),
+                         "mean": float(losses.mean()), "std": float(losses.std(ddof=1))})
+    logs = frame.assign(logl=np.log(frame["loss"])).groupby(keys)["logl"]
+    dev = (frame.assign(logl=np.log(frame["loss"]))["logl"] - logs.transform("mean"))
+    dof = int((logs.size() - 1).clip(lower=0).sum())
+    return {"points": rows, "pooled_sd_log": float(np.sqrt((dev ** 2).sum() / dof)), "dof": dof}
+
+
+def hook_argmin(frame: pd.DataFrame, name: str, n: float, d: float) -> dict:
+    """The model-free view: a family's mean loss over seeds per value at one anchor, and its argmin."""
+    fam = families(frame)
+    sub = fam[(fam.family == name) & (fam.anchor_N == n) & (fam.anchor_D == d)]
+    means = sub.groupby(f"target_{name}")["loss"].mean()
+    return {"means": {f"{k:g}": float(v) for k, v in means.items()}, "argmin": float(means.idxmin())}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", default="runs/moe_study.parquet")
-    ap.add_argument("--generations", type=int, default=60)
+    ap.add_argument("--runs", default="runs/moe_study2.parquet")
     args = ap.parse_args()
     frame = pd.read_parquet(args.runs)
     data_plots(frame)
     table = load_runs(args.runs)
-    out: dict = {"n_runs": len(table)}
-    seeds = frame[frame.label.isin(["base", "seed"])]["loss"]
-    out["seed_noise"] = {"n": int(len(seeds)), "std": float(seeds.std(ddof=1)), "mean": float(seeds.mean())}
+    out: dict = {"n_runs": len(table), "seed_noise": seed_noise(frame)}
+    out["model_free"] = {f"N={n:g},D={d:g}": {fam: hook_argmin(frame, fam, n, d) for fam in ("G", "S")}
+                         for n, d in ANCHORS}
 
-    disc = Discovery(generations=args.generations, seed=0, bootstrap=200).fit(table)
+    disc = Discovery(seed=0, bootstrap=200).fit(table)
     write_outputs(disc, HERE / "discover")
     out["discovered"] = {"expression": sp.sstr(sp.N(disc.sympy(), 4)), "latex": disc.latex(),
                          "n_params": disc.best_.n_params, "test": disc.best_metrics_.as_dict(),
-                         "splits": disc.splits_.description}
+                         "splits": disc.splits_.description, "summary": disc.summary(),
+                         "admissible": disc.best_verdict_.ok, "limit": disc.best_verdict_.limit,
+                         "extrapolation_rmse_log": float(disc.equations_["loss"][disc.best_index_])}
 
-    split = holdout_split(table, "top:N:0.15")
+    # the catalogue's laws on the same split (with E, the routed experts, for the laws that read it)
+    with_e = load_runs(args.runs, features="D,N,Na,G,S,E")
+    split = Split(~disc.splits_.test, disc.splits_.test, disc.splits_.description.split(";")[0], "N")
     laws = [catalog.get(n) for n in ("chinchilla2022", "kaplan2020", "krajewski2024", "ludziejewski2025",
                                      "abnar2025", "tian2025", "lawfind_moe5")]
     laws.append(disc.best_.law)
-    comp = compare_laws(laws, table, split, n_starts=64)
+    comp = compare_laws(laws, with_e, split, n_starts=64, rank_by="rmse_log")
     out["comparison"] = comp.table()
     (HERE / "compare.tex").write_text(latex_table(comp) + "\n")
 
@@ -87,8 +122,7 @@ def main() -> None:
     ranges = table.ranges()
     opt = {v: stationary_point(fit.law, fit.values, v, ranges=ranges, bootstrap=reps) for v in ("G", "S")}
     out["moe5"] = {"values": fit.values, "intervals": fit.intervals, "latex": latex(fit.substituted()),
-                   "optima": {v: o.as_dict() for v, o in opt.items()}}
-    # does the discovered law have optima in G and S?
+                   "optima": {v: o.as_dict() for v, o in opt.items()}, "warnings": list(fit.warnings)}
     dvals, dlaw = disc.best_.values, disc.best_.law
     out["discovered_optima"] = {}
     for v in ("G", "S"):
@@ -97,7 +131,7 @@ def main() -> None:
                                  bootstrap=[dict(zip(dvals, r)) for r in disc.best_.bootstrap])
             out["discovered_optima"][v] = o.as_dict()
 
-    # are G* and S* independent of N and D? a law with the cross terms the claim says are zero
+    # are G* and S* independent of N and D? the five-factor law with the cross terms the claim says are 0
     cross = parse_law(CROSS, table.features, name="moe5_cross")
     cross = cross.with_params([*catalog.get("lawfind_moe5").params,
                                *(Param(k, (-0.05, 0.05)) for k in ("kgn", "ksn", "kgd", "ksd"))])
@@ -106,29 +140,30 @@ def main() -> None:
     out["cross_terms"] = {k: {"value": cfit.values[k], "interval95": cfit.intervals[k]}
                           for k in ("kgn", "ksn", "kgd", "ksd")}
     creps = [dict(zip(cfit.values, r)) for r in cfit.bootstrap]
-    out["g_star_by_N"] = {}
-    for n in (3e5, 1e6, 3e6):
-        o = stationary_point(cross, cfit.values, "G", ranges=ranges, at={"N": n, "D": 2e5, "Na": 0.3 * n, "S": 0.2},
-                             bootstrap=creps)
-        out["g_star_by_N"][f"{n:g}"] = o.as_dict()
+    out["optima_by_anchor"] = {}
+    for n, d in ANCHORS:
+        at = {"N": n, "D": d, "Na": 0.3 * n}
+        g = stationary_point(cross, cfit.values, "G", ranges=ranges, at={**at, "S": 0.3}, bootstrap=creps)
+        s = stationary_point(cross, cfit.values, "S", ranges=ranges, at={**at, "G": 4.0}, bootstrap=creps)
+        out["optima_by_anchor"][f"N={n:g},D={d:g}"] = {"G": g.as_dict(), "S": s.as_dict()}
 
-    # does the compute-optimal Na/N fall as N grows? (budget C = 6 Na D at the base point's compute)
-    C = 6 * 3e5 * 2e5
+    # does the compute-optimal Na/N fall as N grows? budget C = 6 Na D at the anchors' middle compute
+    C = 6 * 0.3 * N0 * D0
     alloc = compute_optimal(fit.law, fit.values, cost="6*Na*D", allocate=("Na", "D"),
-                            at={"N": 1e6, "G": 4, "S": 0.2}, budget=C)
-    na_form = alloc.closed_forms["Na"]  # derived once, in the law's constants, C, N, G and S
+                            at={"N": N0, "G": 4, "S": 0.3}, budget=C)
+    na_form = alloc.closed_forms["Na"]
     syms = sorted(na_form.free_symbols, key=lambda t: t.name)
     f = sp.lambdify(syms, na_form, "numpy")
 
     def na_opt(theta: dict, n: float) -> float:
-        env = {**theta, "N": n, "G": 4.0, "S": 0.2, "C": C}
+        env = {**theta, "N": n, "G": 4.0, "S": 0.3, "C": C}
         return float(f(*(env[t.name] for t in syms)))
 
     r_star = {}
-    for n in (3e5, 1e6, 3e6):
+    for n in (3e5, 9e5, 3e6):
         with np.errstate(all="ignore"):
             draws = np.array([na_opt(t, n) / n for t in reps])
-        ok = np.isfinite(draws)  # a replicate with alpha + beta <= rho has no finite optimum
+        ok = np.isfinite(draws) & (draws > 0)
         r_star[f"{n:g}"] = {"r_star": na_opt(fit.values, n) / n, "finite_replicates": int(ok.sum()),
                             "interval95": list(np.percentile(draws[ok], [2.5, 97.5])) if ok.sum() >= 10 else None}
     out["r_star_by_N"] = {"budget": C, "closed_form": sp.sstr(na_form), "latex": alloc.latex(), "values": r_star}

@@ -45,20 +45,23 @@ from .base import Candidate, Progress
 __all__ = ["GrammarEngine", "Form", "Block", "base_forms", "expand"]
 
 #: Modifier kinds of the model term (at most one per variable), of the data term, and additive ones.
-MODEL_KINDS = ("power", "hook", "qhook", "sat", "exponent")
+MODEL_KINDS = ("power", "hook", "qhook", "shook", "sat", "exponent")
 DATA_KINDS = ("dexponent",)
 OTHER_KINDS = ("additive", "ratio")
 
 
 @dataclass(frozen=True, order=True)
 class Block:
-    """One building block: ``kind`` applied with variable ``var`` (``other / var`` for a ratio)."""
+    """One building block: ``kind`` applied with variable ``var`` (``other / var`` for a ratio; the size
+    variable the centre moves with for a shifting hook)."""
 
     kind: str
     var: str
     other: str = ""
 
     def tag(self) -> str:
+        if self.kind == "shook":
+            return f"shook({self.var} moving with {self.other})"
         return f"{self.kind}({self.other + '/' if self.other else ''}{self.var})"
 
 
@@ -197,6 +200,14 @@ def _modifiers(form: Form, ctx: _Context, par, centre) -> sp.Expr:
             h = par(f"h_{b.var}", (0.0, 0.2), (0.0, 50.0), start=1e-3)
             c = centre(f"c_{b.var}", ctx.l_range(b.var))
             out *= 1 + h * (l - c) ** 2
+        elif b.kind == "shook":
+            # a hook whose centre moves with a size variable s (``other``): x* = exp(c + m ln(s / s_ref)),
+            # the question whether an optimum (G*, S*) depends on N
+            ref = _round_ref(ctx.ranges[b.other])
+            h = par(f"h_{b.var}", (0.0, 0.2), (0.0, 50.0), start=1e-3)
+            c = centre(f"c_{b.var}", ctx.l_range(b.var))
+            m = par(f"m_{b.var}", (-0.3, 0.3), (-3.0, 3.0), start=0.0)
+            out *= 1 + h * (l - c - m * sp.log(symbol(b.other) / ref)) ** 2
         elif b.kind == "sat":
             # Clark et al. 2022: 1/Ehat = 1/(x - 1 + (1/x_start - 1/x_max)^-1) + 1/x_max
             p = par(f"p_{b.var}", (0.02, 0.3), (0.0, 3.0), start=0.0)
@@ -213,6 +224,12 @@ def _modifiers(form: Form, ctx: _Context, par, centre) -> sp.Expr:
             c = centre(f"c_{b.other}_{b.var}", (lo, hi))
             out *= 1 + h * (sp.log(y / x) - c) ** 2
     return out
+
+
+def _round_ref(rng: tuple[float, float]) -> sp.Rational:
+    """The geometric middle of a range, to two significant digits, as an exact number (a readable
+    reference size: ``log(N/320000000)``)."""
+    return sp.Rational(f"{math.sqrt(rng[0] * rng[1]):.1e}")
 
 
 def base_forms(ctx: _Context) -> list[Form]:
@@ -243,6 +260,8 @@ def expand(form: Form, ctx: _Context) -> list[Form]:
         if (form.model or form.data) and v not in on_model:
             for kind in ("power", "hook", "qhook"):
                 add(Block(kind, v))
+            for size in sizes if form.model else ():
+                add(Block("shook", v, size))
             if ctx.is_count(v):
                 add(Block("sat", v))
         if form.model and ("exponent", v) not in used and scale(v) == "log":
