@@ -36,7 +36,7 @@ from .admissible import EXTRAPOLATION_FACTOR, Roles, Verdict, check_admissible
 from .compare import Metrics, holdout_split, log_fit_stats, metrics
 from .data import RunTable, load_runs
 from .errors import FitError, LawfindError, OptionError, check_choice
-from .export import latex, latex_fit
+from .export import booktabs, latex, latex_fit
 from .fit import FitResult, fit_law
 from .forms import complexity, parametrise, refine, structure_key, tidy
 from .laws import Law, make_callable
@@ -45,7 +45,7 @@ from .search import ENGINES, CatalogEngine, GrammarEngine, make_engine
 from .search.base import Candidate
 from .selection import (MODEL_SELECTION, Extrapolation, Origin, extrapolation_error, pareto_front,
                         rolling_origins, select_model)
-from .symbols import DEFAULT_FEATURES
+from .symbols import DEFAULT_FEATURES, symbol
 
 __all__ = ["Discovery", "discover", "select_model", "MODEL_SELECTION", "VALIDATION"]
 
@@ -476,16 +476,13 @@ class Discovery(RegressorMixin, BaseEstimator):
     def latex_table(self, precision: int = 3) -> str:
         """A booktabs table of the front: constants, extrapolation and test errors, law."""
         self._check()
-        lines = [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{rrrrl}", r"\toprule",
-                 r"$k$ & RMSE$_{\log}$ (extrap.) & RMSE$_{\log}$ (test) & $R^2$ (test) & Law \\", r"\midrule"]
+        rows = []
         for i, (r, row) in enumerate(zip(self.front_, self.equations_.itertuples())):
             mark = r"$^\star$" if i == self.best_index_ else ""
-            lines.append(f"{r.n_params}{mark} & {r.loss:.3g} & {row.test_rmse_log:.3g} & {row.test_r2:.3g} & "
-                         f"${latex(r.fit.substituted(), precision)}$ \\\\")
-        lines += [r"\bottomrule", r"\end{tabular}",
-                  r"\caption{Admissible laws on the front of constants against extrapolation error; $\star$: chosen.}",
-                  r"\end{table}"]
-        return "\n".join(lines)
+            rows.append([f"{r.n_params}{mark}", f"{r.loss:.3g}", f"{row.test_rmse_log:.3g}", f"{row.test_r2:.3g}",
+                         f"${latex(r.fit.substituted(), precision)}$"])
+        return booktabs([r"$k$", r"RMSE$_{\log}$ (extrap.)", r"RMSE$_{\log}$ (test)", r"$R^2$ (test)", "Law"], rows,
+                        "Admissible laws on the front of constants against extrapolation error; * marks the chosen one.")
 
     def predict(self, X: RunTable | pd.DataFrame | np.ndarray, index: int | None = None) -> np.ndarray:
         """Predicted loss for the runs of ``X`` (a RunTable, a DataFrame with the feature columns, or
@@ -555,8 +552,8 @@ def _reasons(aside: list[Scored]) -> str:
 def _in_columns(expr: sp.Expr, table: RunTable) -> sp.Expr:
     """Rename canonical variables back to the table's column names (``N`` -> ``dense_parameter_count``)."""
     cols = table.columns or {}
-    subs = {s: sp.Symbol(cols[s.name], positive=True) for s in expr.free_symbols if s.name in cols and cols[s.name] != s.name}
-    return expr.xreplace(subs)
+    return expr.xreplace({s: symbol(cols[s.name]) for s in expr.free_symbols
+                          if s.name in cols and cols[s.name] != s.name})
 
 
 def discover(data: RunTable | pd.DataFrame, *, progress: Reporter | None = None, load: dict | None = None,

@@ -11,7 +11,7 @@ import sympy as sp
 
 from ..data import RunTable
 from ..laws import Law
-from ..symbols import symbol
+from ..symbols import scale, symbol
 
 __all__ = ["Candidate", "SearchEngine", "Progress", "feature_transform", "transformed_symbols"]
 
@@ -61,11 +61,12 @@ class SearchEngine(Protocol):
 
 
 def feature_transform(name: str) -> str:
-    """How an engine sees a variable: ``log`` for positive ones, ``identity`` for ``S``.
+    """How an engine sees a variable: ``log`` for positive ones, ``identity`` for bounded ratios such
+    as ``S`` (the project's scale rule, :func:`lawfind.symbols.scale`).
 
     On log features, sums and products of power laws are spanned by {add, mul, exp}.
     """
-    return "identity" if name == "S" else "log"
+    return "identity" if scale(name) == "linear" else "log"
 
 
 def transformed_symbols(features: Sequence[str]) -> list[sp.Expr]:
