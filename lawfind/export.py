@@ -1,4 +1,4 @@
-"""Export: LaTeX of laws through a sympy printer, booktabs tables, JSON, numpy and torch callables."""
+"""Export: LaTeX and MathML of laws through sympy printers, booktabs tables, JSON, numpy and torch callables."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.mathml import MathMLPresentationPrinter
 
 from .compare import Comparison, Metrics
 from .errors import DataError, FormulaError, show_path
 from .fit import FitResult
 from .laws import Law, Param, make_callable, parse_law
 
-__all__ = ["latex", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
+__all__ = ["latex", "mathml", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
            "bootstrap_replicates", "numpy_callable", "torch_callable"]
 
 _NAMES = {"Na": r"N_{a}", "E0": r"E_{0}", "L0": r"L_{0}", "N_c": r"N_{c}", "D_c": r"D_{c}",
@@ -58,6 +59,57 @@ def latex(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L") -> str
     """LaTeX of an expression or a law, numbers printed to ``precision`` significant digits."""
     body = _Printer(precision).doprint(expr.expr if isinstance(expr, Law) else expr)
     return f"{lhs} = {body}" if lhs else body
+
+
+class _MathML(MathMLPresentationPrinter):
+    """sympy's presentation MathML printer with :class:`_Printer`'s numbers, names and parentheses."""
+
+    def __init__(self, precision: int = 3) -> None:
+        super().__init__({})
+        self._precision = precision
+
+    def _element(self, tag: str, *children, text: str | None = None):
+        el = self.dom.createElement(tag)
+        if text is not None:
+            el.appendChild(self.dom.createTextNode(text))
+        for c in children:
+            el.appendChild(c)
+        return el
+
+    def _print_Float(self, expr: sp.Float):
+        x = float(expr)
+        if x == 0 or not math.isfinite(x):
+            return super()._print_Float(expr)
+        mant, _, exp = f"{x:.{self._precision - 1}e}".partition("e")
+        e = int(exp)
+        if -3 <= e < 4:
+            return self._element("mn", text=f"{x:.{max(self._precision - 1 - e, 0)}f}")
+        return self._element("mrow", self._element("mn", text=mant), self._element("mo", text="\u00b7"),
+                             self._element("msup", self._element("mn", text="10"), self._element("mn", text=str(e))))
+
+    def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
+        if sym.name == "Na":  # N_a, as in the LaTeX
+            return self._element("msub", self._element("mi", text="N"), self._element("mi", text="a"))
+        if sym.name.endswith("_"):  # lambda_ -> lambda
+            return super()._print_Symbol(sp.Symbol(sym.name.rstrip("_")), style)
+        return super()._print_Symbol(sym, style)
+
+    def _print_Pow(self, expr: sp.Pow):
+        # "log(G)^2" reads as log(G^2) or log(G)^2: parenthesise powers of functions, as the LaTeX does
+        if isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1:
+            base = self._element("mrow", self._l_paren(), self._print(expr.base), self._r_paren())
+            return self._element("msup", base, self._print(expr.exp))
+        return super()._print_Pow(expr)
+
+
+def mathml(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L", display: str = "block") -> str:
+    """Presentation MathML of an expression or a law (a whole ``<math>`` element, as HTML5 embeds it),
+    numbers printed to ``precision`` significant digits like :func:`latex`."""
+    printer = _MathML(precision)
+    body = printer._print(expr.expr if isinstance(expr, Law) else expr).toxml()
+    if lhs:
+        body = f"<mi>{lhs}</mi><mo>=</mo>{body}"
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="{display}"><mrow>{body}</mrow></math>'
 
 
 def latex_record(law: Law, values: Mapping[str, float], record: Mapping, precision: int = 3) -> str:
