@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from lawfind import plots
@@ -34,3 +35,14 @@ def test_axes_follow_the_scale_rule():
     assert fig.axes[0].get_xscale() == "linear"  # G spans only 4x
     fig = plots.iso_loss(*np.meshgrid(np.geomspace(1, 64, 5), np.linspace(0.01, 0.9, 4)), np.ones((4, 5)), ("G", "S"))
     assert (fig.axes[0].get_xscale(), fig.axes[0].get_yscale()) == ("log", "linear")
+
+
+def test_partial_dependence_draws_bands_under_the_curves():
+    x = np.geomspace(1, 24, 20)
+    y = 2.5 + 0.05 * (np.log(x) - 2) ** 2
+    fig = plots.partial_dependence({"G": (x, y)}, {"G": 7.4}, bands={"G": (y - 0.01, y + 0.01)})
+    ax = fig.axes[0]
+    band = ax.collections[0]
+    verts = band.get_paths()[0].vertices
+    assert verts[:, 1].min() == pytest.approx((y - 0.01).min()) and verts[:, 1].max() == pytest.approx((y + 0.01).max())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["95% band", "G* = 7.4"]
