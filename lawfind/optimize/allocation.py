@@ -94,9 +94,11 @@ def compute_optimal(
     elif budget and values is not None:
         method = "numeric"
         f = sp.lambdify(x, substitute(reduced, numbers).xreplace({Csym: sp.Float(budget)}), "numpy")
-        res = minimize_scalar(lambda t: float(f(math.exp(t))), bounds=(math.log(1e3), math.log(budget)),
-                              method="bounded")
+        lo, hi = math.log(1e3), math.log(budget)
+        res = minimize_scalar(lambda t: float(f(math.exp(t))), bounds=(lo, hi), method="bounded")
         xv = math.exp(res.x)
+        if min(res.x - lo, hi - res.x) < 1e-3:  # L keeps falling towards an end of the budget line
+            method = f"numeric, at the search's bound {allocate[0]} = {xv:.4g}: no interior optimum"
         vals = {allocate[0]: xv, allocate[1]: float(real(substitute(y_of, numbers).xreplace({x: xv, Csym: budget})))}
     else:
         raise OptionError("no closed form found: give --budget C for a numeric allocation")
