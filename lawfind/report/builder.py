@@ -73,8 +73,9 @@ def render(data: DiscoveryFolder) -> str:
     t0 = time.monotonic()
     runs = _ordered(data.runs)
     record = data.record
+    source = (record.get("provenance") or {}).get("data_file")
     context = {
-        "title": f"lawfind discovery: {data.path.name}",
+        "title": f"lawfind discovery: {Path(source).name if source else data.path.name}",
         "law": _law(data),
         "data": _data(runs, data.features, record),
         "front": _front(data),
@@ -188,6 +189,7 @@ def _optima(data: DiscoveryFolder, runs: pd.DataFrame) -> dict:
         ivl = alloc.get("intervals95") or {}
         allocation = {"description": alloc["description"], "budget": alloc.get("budget"), "loss": alloc.get("loss"),
                       "method": alloc.get("method"), "cost": opt.get("cost", ""),
+                      "interior": "no interior optimum" not in alloc.get("method", ""),
                       "rows": [{"name": v, "value": alloc["values"].get(v), "value_ci": ivl.get(f"{v}@C"),
                                 "exponent": alloc["exponents"].get(v), "exponent_ci": ivl.get(v),
                                 "form": Markup(_mathml_text(alloc["closed_forms"][v], lhs=None))

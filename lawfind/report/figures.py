@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..plots import log_axis  # noqa: E402
+from ..plots import scale_axis  # noqa: E402
 from .tables import SPLITS  # noqa: E402
 
 __all__ = ["runs_by_split", "front", "embed", "SPLIT_COLOURS"]
@@ -41,8 +41,7 @@ def runs_by_split(features: Mapping[str, np.ndarray], loss: np.ndarray, split: n
             m = split == lab
             if m.any():
                 ax.scatter(x[m], loss[m], s=9, alpha=0.7, color=SPLIT_COLOURS[lab], label=f"{lab} ({m.sum()})")
-        if log_axis(name, x):
-            ax.set_xscale("log")
+        scale_axis(ax, name, x)
         ax.set_xlabel(name)
     axes[0][0].set_ylabel("loss")
     axes[0][-1].legend(fontsize=7)
