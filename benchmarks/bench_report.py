@@ -9,7 +9,8 @@ writes it; then, ``--repeats`` times each, this script times:
 - ``render page``: :func:`lawfind.report.write_report` on the folder that has ``optima.json`` (reading
   the folder, partial-dependence bands, figures, MathML, the template);
 - ``report, first time``: :func:`lawfind.report.write_report` on a folder without ``optima.json``
-  (both of the above, as ``discover --report`` and a first ``lawfind report`` do).
+  (both of the above, as ``discover --report`` and a first ``lawfind report`` do: the optima are
+  derived in a background process while the other sections are drawn).
 
 Wall and CPU seconds of this process (sympy's solves run in child processes, whose CPU time is
 counted too), medians over the repeats, and the machine's load average, since the machine may be

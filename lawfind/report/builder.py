@@ -26,6 +26,7 @@ from ..data import RunTable
 from ..effects import loss_surface
 from ..export import bootstrap_replicates, mathml, write_json
 from ..laws import FUNCTIONS, Law, identifiers
+from ..parallel import Background
 from ..predict import Predictor, predict
 from ..symbols import interpolate
 from .analysis import HOOKS, analyse_discovery
@@ -41,26 +42,26 @@ TEMPLATES = Path(__file__).parent / "templates"
 def write_report(folder: str | Path, out: str | Path | None = None, *, save_optima: bool = True) -> Path:
     """Write the report of a discovery's output folder (default ``FOLDER/report.html``).
 
-    ``optima.json`` is computed and, with ``save_optima``, written beside ``best.json`` where it is
-    missing. Returns the report's path.
+    ``optima.json`` is derived where the folder lacks it and, with ``save_optima``, written beside
+    ``best.json``. Returns the report's path.
     """
     data = read_folder(folder)
-    if data.optima is None:
-        optima = _analyse(data)
-        if save_optima:
-            write_json(data.path / "optima.json", optima)
-        data = DiscoveryFolder(**{**data.__dict__, "optima": optima})
+    html, optima = _page(data)
+    if data.optima is None and save_optima:
+        write_json(data.path / "optima.json", optima)
     path = Path(out) if out is not None else data.path / "report.html"
-    path.write_text(render(data), encoding="utf-8")
+    path.write_text(html, encoding="utf-8")
     return path
 
 
 def build_report(folder: str | Path) -> str:
-    """The report's HTML for a discovery's output folder (optima computed where the folder lacks them)."""
-    data = read_folder(folder)
-    if data.optima is None:
-        data = DiscoveryFolder(**{**data.__dict__, "optima": _analyse(data)})
-    return render(data)
+    """The report's HTML for a discovery's output folder (optima derived where the folder lacks them)."""
+    return _page(read_folder(folder))[0]
+
+
+def render(data: DiscoveryFolder) -> str:
+    """The page of a folder that has been read (its optima derived if it lacks them)."""
+    return _page(data)[0]
 
 
 def _analyse(data: DiscoveryFolder) -> dict:
@@ -68,27 +69,34 @@ def _analyse(data: DiscoveryFolder) -> dict:
     return analyse_discovery(data.law, data.values, ranges, bootstrap_replicates(data.record), data.runs)
 
 
-def render(data: DiscoveryFolder) -> str:
-    """The page for a folder whose optima are known."""
+def _page(data: DiscoveryFolder) -> tuple[str, dict]:
+    """The page and the optima it shows. Optima the folder lacks are derived in a background process
+    (sympy, seconds) while the other sections are drawn."""
     t0 = time.monotonic()
-    runs = _ordered(data.runs)
-    record = data.record
-    source = (record.get("provenance") or {}).get("data_file")
-    context = {
-        "title": f"lawfind discovery: {Path(source).name if source else data.path.name}",
-        "law": _law(data),
-        "data": _data(runs, data.features, record),
-        "front": _front(data),
-        "fit": _fit(runs, data.features),
-        "catalogue": _catalogue(data.candidates),
-        "optima": _optima(data, runs),
-        "provenance": _provenance(record),
-    }
+    job = Background(lambda: _analyse(data)) if data.optima is None else None
+    try:
+        runs = _ordered(data.runs)
+        record = data.record
+        source = (record.get("provenance") or {}).get("data_file")
+        context = {
+            "title": f"lawfind discovery: {Path(source).name if source else data.path.name}",
+            "law": _law(data),
+            "data": _data(runs, data.features, record),
+            "front": _front(data),
+            "fit": _fit(runs, data.features),
+            "catalogue": _catalogue(data.candidates),
+            "provenance": _provenance(record),
+        }
+        optima = data.optima if job is None else job.result()
+    finally:
+        if job is not None:
+            job.cancel()  # an interrupted page leaves no process behind
+    context["optima"] = _optima(data, optima)
     context["built"] = {"version": __version__, "time": _now(), "seconds": f"{time.monotonic() - t0:.1f}"}
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _num
-    return env.get_template("report.html.j2").render(**context)
+    return env.get_template("report.html.j2").render(**context), optima
 
 
 # ---- sections --------------------------------------------------------------------------------------
@@ -173,8 +181,8 @@ def _catalogue(cand: pd.DataFrame) -> dict:
     return {"rows": rows, "n": sum(r["catalogue"] for r in rows)}
 
 
-def _optima(data: DiscoveryFolder, runs: pd.DataFrame) -> dict:
-    law, values, opt = data.law, data.values, data.optima
+def _optima(data: DiscoveryFolder, opt: Mapping) -> dict:
+    law, values = data.law, data.values
     at = {k: float(v) for k, v in opt["at"].items()}
     ranges = {k: tuple(v) for k, v in (data.record.get("ranges") or {}).items()}
     rows = []
