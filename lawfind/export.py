@@ -25,6 +25,21 @@ _NAMES = {"Na": r"N_{a}", "E0": r"E_{0}", "L0": r"L_{0}", "N_c": r"N_{c}", "D_c"
           "A_start": r"A_{\mathrm{start}}", "A_max": r"A_{\mathrm{max}}", "beta_C": r"\beta_{C}"}
 
 
+def _digits(x: float, precision: int) -> tuple[str, int | None]:
+    """``x`` to ``precision`` significant digits: the number as it is written between 1e-3 and 1e4
+    (and ``None``), else the mantissa and the power of ten."""
+    mant, _, exp = f"{x:.{precision - 1}e}".partition("e")
+    e = int(exp)
+    if -3 <= e < 4:
+        return f"{x:.{max(precision - 1 - e, 0)}f}", None
+    return mant, e
+
+
+def _power_of_function(expr: sp.Pow) -> bool:
+    """A power of a function other than exp (``log(G)**2``), which reads ambiguously without parentheses."""
+    return isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1
+
+
 class _Printer(LatexPrinter):
     """sympy's LaTeX printer with a chosen number of significant digits for floats."""
 
@@ -38,16 +53,12 @@ class _Printer(LatexPrinter):
         x = float(expr)
         if x == 0 or not math.isfinite(x):
             return super()._print_Float(expr)
-        mant, _, exp = f"{x:.{self._precision - 1}e}".partition("e")
-        e = int(exp)
-        if -3 <= e < 4:
-            digits = max(self._precision - 1 - e, 0)
-            return f"{x:.{digits}f}"
-        return rf"{mant} \cdot 10^{{{e}}}"
+        mant, e = _digits(x, self._precision)
+        return mant if e is None else rf"{mant} \cdot 10^{{{e}}}"
 
     def _print_Pow(self, expr: sp.Pow) -> str:
         # "\log{(G)}^{2}" reads as log(G^2) or log(G)^2: parenthesise powers of functions
-        if isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1:
+        if _power_of_function(expr):
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
@@ -80,10 +91,9 @@ class _MathML(MathMLPresentationPrinter):
         x = float(expr)
         if x == 0 or not math.isfinite(x):
             return super()._print_Float(expr)
-        mant, _, exp = f"{x:.{self._precision - 1}e}".partition("e")
-        e = int(exp)
-        if -3 <= e < 4:
-            return self._element("mn", text=f"{x:.{max(self._precision - 1 - e, 0)}f}")
+        mant, e = _digits(x, self._precision)
+        if e is None:
+            return self._element("mn", text=mant)
         return self._element("mrow", self._element("mn", text=mant), self._element("mo", text="\u00b7"),
                              self._element("msup", self._element("mn", text="10"), self._element("mn", text=str(e))))
 
@@ -96,7 +106,7 @@ class _MathML(MathMLPresentationPrinter):
 
     def _print_Pow(self, expr: sp.Pow):
         # "log(G)^2" reads as log(G^2) or log(G)^2: parenthesise powers of functions, as the LaTeX does
-        if isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1:
+        if _power_of_function(expr):
             base = self._element("mrow", self._l_paren(), self._print(expr.base), self._r_paren())
             return self._element("msup", base, self._print(expr.exp))
         return super()._print_Pow(expr)
