@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.pretty.pretty_symbology import greek_unicode
 
 from .compare import Comparison, Metrics
 from .errors import DataError, FormulaError, show_path
@@ -72,6 +74,9 @@ def latex(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L") -> str
     return f"{lhs} = {body}" if lhs else body
 
 
+_GREEK = frozenset(greek_unicode)
+
+
 class _MathML(MathMLPresentationPrinter):
     """sympy's presentation MathML printer with :class:`_Printer`'s numbers, names and parentheses."""
 
@@ -100,9 +105,11 @@ class _MathML(MathMLPresentationPrinter):
     def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
         if sym.name == "Na":  # N_a, as in the LaTeX
             return self._element("msub", self._element("mi", text="N"), self._element("mi", text="a"))
-        if sym.name.endswith("_"):  # lambda_ -> lambda
-            return super()._print_Symbol(sp.Symbol(sym.name.rstrip("_")), style)
-        return super()._print_Symbol(sym, style)
+        name = sym.name.rstrip("_")  # lambda_ -> lambda
+        base, _, sub = name.partition("_")
+        if "_" in sub or (sub and not (re.fullmatch(r"[A-Za-z][0-9]*", base) or base in _GREEK)):  # a column's name
+            return self._element("mi", text=name)
+        return super()._print_Symbol(sp.Symbol(name), style)
 
     def _print_Pow(self, expr: sp.Pow):
         # "log(G)^2" reads as log(G^2) or log(G)^2: parenthesise powers of functions, as the LaTeX does

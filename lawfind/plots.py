@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # files only: lawfind never opens a window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from .symbols import scale  # noqa: E402
 
@@ -30,6 +31,8 @@ def scale_axis(ax, name: str, values: np.ndarray, axis: str = "x") -> None:
     tick labels do not run into each other."""
     if _log_axis(name, values):
         (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+        # the range holds a power of ten (it spans more than 20x): label those, not the crowded minor ticks
+        (ax.xaxis if axis == "x" else ax.yaxis).set_minor_formatter(NullFormatter())
     else:
         ax.ticklabel_format(axis=axis, style="sci", scilimits=(-3, 4))
 

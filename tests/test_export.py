@@ -35,6 +35,9 @@ def test_mathml_numbers_names_and_powers_as_the_latex():
     inline = mathml(sp.Symbol("alpha") + sp.Symbol("lambda_") + sp.Symbol("E0"), lhs=None, display="inline")
     assert 'display="inline"' in inline and "<mi>L</mi>" not in inline
     assert "<mi>\u03b1</mi>" in inline and "<mi>\u03bb</mi>" in inline and "<msub><mi>E</mi><mi>0</mi></msub>" in inline
+    # a column's name stays whole; a letter with a subscript gets one
+    assert "<mi>dense_parameter_count</mi>" in mathml(sp.Symbol("dense_parameter_count"), lhs=None)
+    assert "<msub><mi>E</mi><mi>start</mi></msub>" in mathml(sp.Symbol("E_start"), lhs=None)
 
 
 def test_json_round_trip_and_callables(tmp_path, chinchilla_table):
