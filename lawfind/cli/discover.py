@@ -171,7 +171,8 @@ def write_outputs(disc: Discovery, out: Path, provenance: Mapping | None = None)
                            "generations": disc.generations, "seeds": disc.seeds, "time_budget": disc.time_budget,
                            "extrapolation_rmse_log": float(disc.equations_["loss"][disc.best_index_]),
                            "extrapolation_se": float(disc.equations_["loss_se"][disc.best_index_]),
-                           "candidates": disc.n_candidates_, "set_aside": disc.set_aside_}
+                           "candidates": disc.n_candidates_, "set_aside": disc.set_aside_,
+                           "front_index": int(disc.best_index_)}
     if provenance is not None:
         record["provenance"] = dict(provenance)
     write_json(out / "best.json", record)

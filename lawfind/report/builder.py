@@ -138,7 +138,7 @@ def _front(data: DiscoveryFolder) -> dict:
     chosen = int(np.flatnonzero(cand["chosen"].to_numpy(bool))[0]) if cand["chosen"].any() else None
     fig = front(cand["n_params"], cand["extrap_rmse_log"], cand["source"], cand["on_front"], chosen,
                 cand["extrap_se"])
-    best = _chosen_row(eq, data.record)
+    best = _chosen_row(data.record)
     rows = []
     for i, r in eq.iterrows():
         rows.append({"chosen": i == best, "k": int(r["n_params"]), "extrap": r["loss"], "se": r["loss_se"],
@@ -253,11 +253,10 @@ def _ordered(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.iloc[np.argsort(runs["split"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
 
 
-def _chosen_row(eq: pd.DataFrame, record: Mapping) -> int | None:
-    target = (record.get("selection") or {}).get("extrapolation_rmse_log")
-    if target is None or not len(eq):
-        return None
-    return int(np.argmin(np.abs(eq["loss"].to_numpy(float) - float(target))))
+def _chosen_row(record: Mapping) -> int | None:
+    """The chosen law's row of the front (``front_index`` of best.json)."""
+    index = (record.get("selection") or {}).get("front_index")
+    return None if index is None else int(index)
 
 
 def _mathml_text(text: str, lhs: str | None = "L") -> str:

@@ -90,6 +90,7 @@ def test_every_section_says_what_the_folder_holds(discovered):
     assert "--bootstrap 20" in html and f"<td>{prov['seed']}</td>" in html
     assert "Na/N*" in html and "no interior optimum" in html
     assert "★ chosen: lawfind_moe5" in html  # the catalogue's comparison marks the chosen law
+    assert html.count('<tr class="chosen">') == 2  # and so does the front
 
 
 def test_a_folder_without_optima_gets_them_derived(discovered, tmp_path):

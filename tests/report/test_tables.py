@@ -22,6 +22,7 @@ def test_candidates_csv_holds_every_scored_candidate_with_its_errors(discovered)
     assert row["extrap_rmse_log"] == pytest.approx(record["selection"]["extrapolation_rmse_log"], rel=1e-9)
     assert row["test_rmse_log"] == pytest.approx(record["metrics"]["rmse_log"], rel=1e-9)
     assert row["test_r2"] == pytest.approx(record["metrics"]["r2"], rel=1e-9)
+    assert eq.loc[record["selection"]["front_index"], "loss"] == row["extrap_rmse_log"]  # the chosen row
     # the front's rows are candidates, with the front's errors
     front = cand[cand["on_front"]]
     assert len(front) == len(eq)
