@@ -51,15 +51,16 @@ def analyse_discovery(law: Law, values: Mapping[str, float], ranges: Mapping[str
     timeout:
         Seconds for sympy per equation.
     n_jobs:
-        Processes for the three questions (stationary points, activation ratio, allocation); default
-        the cores. The answer does not depend on it.
+        Processes for the four questions (stationary points, activation ratio, allocation, effects);
+        default the cores. The answer does not depend on it.
 
     Returns
     -------
     dict
         ``at`` (the point of the variables held), ``optima`` (one record per optimum, as
         :meth:`~lawfind.optimize.Optimum.as_dict`), ``allocation`` (or ``None``, with
-        ``allocation_note`` saying why), ``effects``, ``interactions``, ``n_replicates`` and ``seconds``.
+        ``allocation_note`` saying why), ``effects``, ``interactions``, ``notes`` (a question the law
+        could not answer, and why), ``n_replicates`` and ``seconds``.
     """
     t0 = time.monotonic()
     ranges = {k: tuple(v) for k, v in ranges.items()}
@@ -68,9 +69,8 @@ def analyse_discovery(law: Law, values: Mapping[str, float], ranges: Mapping[str
 
     def stationary() -> dict:
         rep = analyse(law, values, wrt=hooks, at={k: x for k, x in middle.items() if k not in hooks}, ranges=ranges,
-                      bootstrap=bootstrap, with_effects=True, timeout=timeout)
-        return {"optima": [o.as_dict() for o in rep.optima], "effects": [e.__dict__ for e in rep.effects],
-                "interactions": [it.__dict__ for it in rep.interactions]}
+                      bootstrap=bootstrap, timeout=timeout)
+        return {"optima": [o.as_dict() for o in rep.optima]}
 
     def ratio() -> dict:
         if not {"N", "Na"} <= set(law.variables):
@@ -91,10 +91,27 @@ def analyse_discovery(law: Law, values: Mapping[str, float], ranges: Mapping[str
             return {"cost": cost, "allocation": None, "allocation_note": f"no compute-optimal allocation: {exc}"}
         return {"cost": cost, "allocation": alloc.as_dict(), "allocation_note": ""}
 
-    # three independent questions, each mostly sympy (the allocation's solve is the slowest): in parallel
-    first, second, third = parallel_map(lambda part: part(), [stationary, ratio, allocation], n_jobs)
-    return {"at": middle, "optima": first["optima"] + second["optima"], **third, "effects": first["effects"],
-            "interactions": first["interactions"], "n_replicates": len(bootstrap), "seconds": time.monotonic() - t0}
+    def effects() -> dict:
+        rep = analyse(law, values, ranges=ranges, with_effects=True, timeout=timeout)
+        return {"effects": [e.__dict__ for e in rep.effects], "interactions": [it.__dict__ for it in rep.interactions]}
+
+    parts = {"stationary points": stationary, "activation ratio": ratio, "allocation": allocation, "effects": effects}
+
+    def run(name: str) -> dict:
+        try:
+            return parts[name]()
+        except LawfindError as exc:  # a question the law cannot answer: said on the page, the rest goes on
+            return {"notes": [f"{name}: {exc}"]}
+
+    # independent questions, each mostly sympy (the allocation's solve is the slowest): in parallel
+    found = parallel_map(run, list(parts), n_jobs)
+    out = {"at": middle, "optima": [], "cost": default_cost(law)[0], "allocation": None, "allocation_note": "",
+           "effects": [], "interactions": [], "notes": []}
+    for part in found:
+        out["optima"] += part.pop("optima", [])
+        out["notes"] += part.pop("notes", [])
+        out.update(part)
+    return {**out, "n_replicates": len(bootstrap), "seconds": time.monotonic() - t0}
 
 
 def _largest_cost(cost: str, law: Law, runs: pd.DataFrame | None, middle: Mapping[str, float]) -> float:

@@ -206,6 +206,7 @@ def _optima(data: DiscoveryFolder, opt: Mapping) -> dict:
     minima = {o["variable"]: o["value"] for o in opt["optima"] if o["kind"] == "minimum" and o["variable"] in law.variables}
     return {"rows": rows, "allocation": allocation, "allocation_note": opt.get("allocation_note", ""),
             "effects": opt.get("effects", []), "interactions": opt.get("interactions", []),
+            "notes": opt.get("notes", []),
             "at": at, "n_replicates": opt.get("n_replicates", 0), "seconds": opt.get("seconds"),
             "pd": _partial_dependence(data, at, ranges, minima), "iso": _iso_loss(law, values, ranges, at, opt),
             "held": ", ".join(f"{k} = {_num(v)}" for k, v in at.items())}

@@ -60,3 +60,21 @@ def test_a_law_without_both_allocated_variables_says_so():
     assert opt["allocation"] is None
     assert opt["allocation_note"] == "no compute-optimal allocation: the law does not read both N and D"
     assert [e["variable"] for e in opt["effects"]] == ["N", "E"]
+
+
+def test_a_question_the_law_cannot_answer_is_noted_and_the_rest_goes_on(monkeypatch):
+    import lawfind.report.analysis as analysis
+    from lawfind.errors import OptionError
+
+    real = analysis.analyse
+
+    def no_effects(law, values, **kw):
+        if kw.get("with_effects"):
+            raise OptionError("effects and plots need the data's ranges of ['D']: give --ranges NAME=LOW:HIGH")
+        return real(law, values, **kw)
+
+    monkeypatch.setattr(analysis, "analyse", no_effects)
+    law = catalog.get("chinchilla2022")
+    opt = analyse_discovery(law, dict(law.reference), {"N": (1e7, 1e10), "D": (1e9, 1e12)}, n_jobs=1)
+    assert opt["notes"] == ["effects: effects and plots need the data's ranges of ['D']: give --ranges NAME=LOW:HIGH"]
+    assert opt["effects"] == [] and opt["allocation"]["method"] == "closed form"
