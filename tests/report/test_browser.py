@@ -33,7 +33,7 @@ CHECK = """JSON.stringify((() => {
 })())"""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session-wide like ``discovered``, and asked for first: no discovery to skip
 def chromium() -> str:
     exe = find_chromium()
     if exe is None:
@@ -42,7 +42,7 @@ def chromium() -> str:
     return exe
 
 
-def test_the_report_renders_offline_in_chromium(discovered, chromium, tmp_path):
+def test_the_report_renders_offline_in_chromium(chromium, discovered, tmp_path):
     page = discovered / "report.html"
     with Chromium(chromium, tmp_path / "profile") as browser:
         load = browser.load(page.resolve().as_uri(), CHECK)
