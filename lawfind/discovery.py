@@ -243,7 +243,9 @@ class Discovery(RegressorMixin, BaseEstimator):
         self.table_ = table
         self.roles_ = roles
         self.splits_ = splits
-        self.candidates_ = scored
+        # every candidate as last seen: with its extrapolation where measured, its final verdict and fit
+        latest = {id(s.law): s for s in (*ranked, *confirmed, *front)}
+        self.candidates_ = [latest.get(id(s.law), s) for s in scored]
         self.set_aside_ = dict(Counter(s.verdict.category for s in aside))
         self.n_candidates_ = len(scored)
         self.front_ = front

@@ -1,27 +1,45 @@
-"""Export: LaTeX of laws through a sympy printer, booktabs tables, JSON, numpy and torch callables."""
+"""Export: LaTeX and MathML of laws through sympy printers, booktabs tables, JSON, numpy and torch callables."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.pretty.pretty_symbology import greek_unicode
 
 from .compare import Comparison, Metrics
 from .errors import DataError, FormulaError, show_path
 from .fit import FitResult
 from .laws import Law, Param, make_callable, parse_law
 
-__all__ = ["latex", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
+__all__ = ["latex", "mathml", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
            "bootstrap_replicates", "numpy_callable", "torch_callable"]
 
 _NAMES = {"Na": r"N_{a}", "E0": r"E_{0}", "L0": r"L_{0}", "N_c": r"N_{c}", "D_c": r"D_{c}",
           "lambda_": r"\lambda", "E_start": r"E_{\mathrm{start}}", "E_max": r"E_{\mathrm{max}}",
           "A_start": r"A_{\mathrm{start}}", "A_max": r"A_{\mathrm{max}}", "beta_C": r"\beta_{C}"}
+
+
+def _digits(x: float, precision: int) -> tuple[str, int | None]:
+    """``x`` to ``precision`` significant digits: the number as it is written between 1e-3 and 1e4
+    (and ``None``), else the mantissa and the power of ten."""
+    mant, _, exp = f"{x:.{precision - 1}e}".partition("e")
+    e = int(exp)
+    if -3 <= e < 4:
+        return f"{x:.{max(precision - 1 - e, 0)}f}", None
+    return mant, e
+
+
+def _power_of_function(expr: sp.Pow) -> bool:
+    """A power of a function other than exp (``log(G)**2``), which reads ambiguously without parentheses."""
+    return isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1
 
 
 class _Printer(LatexPrinter):
@@ -37,16 +55,12 @@ class _Printer(LatexPrinter):
         x = float(expr)
         if x == 0 or not math.isfinite(x):
             return super()._print_Float(expr)
-        mant, _, exp = f"{x:.{self._precision - 1}e}".partition("e")
-        e = int(exp)
-        if -3 <= e < 4:
-            digits = max(self._precision - 1 - e, 0)
-            return f"{x:.{digits}f}"
-        return rf"{mant} \cdot 10^{{{e}}}"
+        mant, e = _digits(x, self._precision)
+        return mant if e is None else rf"{mant} \cdot 10^{{{e}}}"
 
     def _print_Pow(self, expr: sp.Pow) -> str:
         # "\log{(G)}^{2}" reads as log(G^2) or log(G)^2: parenthesise powers of functions
-        if isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1:
+        if _power_of_function(expr):
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
@@ -58,6 +72,61 @@ def latex(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L") -> str
     """LaTeX of an expression or a law, numbers printed to ``precision`` significant digits."""
     body = _Printer(precision).doprint(expr.expr if isinstance(expr, Law) else expr)
     return f"{lhs} = {body}" if lhs else body
+
+
+_GREEK = frozenset(greek_unicode)
+
+
+class _MathML(MathMLPresentationPrinter):
+    """sympy's presentation MathML printer with :class:`_Printer`'s numbers, names and parentheses."""
+
+    def __init__(self, precision: int = 3) -> None:
+        super().__init__({})
+        self._precision = precision
+
+    def _element(self, tag: str, *children, text: str | None = None):
+        el = self.dom.createElement(tag)
+        if text is not None:
+            el.appendChild(self.dom.createTextNode(text))
+        for c in children:
+            el.appendChild(c)
+        return el
+
+    def _print_Float(self, expr: sp.Float):
+        x = float(expr)
+        if x == 0 or not math.isfinite(x):
+            return super()._print_Float(expr)
+        mant, e = _digits(x, self._precision)
+        if e is None:
+            return self._element("mn", text=mant)
+        return self._element("mrow", self._element("mn", text=mant), self._element("mo", text="\u00b7"),
+                             self._element("msup", self._element("mn", text="10"), self._element("mn", text=str(e))))
+
+    def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
+        if sym.name == "Na":  # N_a, as in the LaTeX
+            return self._element("msub", self._element("mi", text="N"), self._element("mi", text="a"))
+        name = sym.name.rstrip("_")  # lambda_ -> lambda
+        base, _, sub = name.partition("_")
+        if "_" in sub or (sub and not (re.fullmatch(r"[A-Za-z][0-9]*", base) or base in _GREEK)):  # a column's name
+            return self._element("mi", text=name)
+        return super()._print_Symbol(sp.Symbol(name), style)
+
+    def _print_Pow(self, expr: sp.Pow):
+        # "log(G)^2" reads as log(G^2) or log(G)^2: parenthesise powers of functions, as the LaTeX does
+        if _power_of_function(expr):
+            base = self._element("mrow", self._l_paren(), self._print(expr.base), self._r_paren())
+            return self._element("msup", base, self._print(expr.exp))
+        return super()._print_Pow(expr)
+
+
+def mathml(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L", display: str = "block") -> str:
+    """Presentation MathML of an expression or a law (a whole ``<math>`` element, as HTML5 embeds it),
+    numbers printed to ``precision`` significant digits like :func:`latex`."""
+    printer = _MathML(precision)
+    body = printer._print(expr.expr if isinstance(expr, Law) else expr).toxml()
+    if lhs:
+        body = f"<mi>{lhs}</mi><mo>=</mo>{body}"
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="{display}"><mrow>{body}</mrow></math>'
 
 
 def latex_record(law: Law, values: Mapping[str, float], record: Mapping, precision: int = 3) -> str:

@@ -10,6 +10,7 @@ the loader refuses only if the column is used.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 
 from .errors import DataError, printable, show_path
 
-__all__ = ["SUFFIXES", "Unreadable", "read_table"]
+__all__ = ["SUFFIXES", "Unreadable", "read_table", "file_sha256"]
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
 
@@ -31,6 +32,15 @@ class Unreadable:
 
     def __repr__(self) -> str:
         return f"<unreadable {self.arrow_type}>"
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes (hex), for provenance: which file a result came from."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:

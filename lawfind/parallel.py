@@ -1,6 +1,8 @@
 """Independent fits in parallel processes: the one place lawfind uses more than one core for fitting.
 
-Candidate laws are fitted independently of each other, so a discovery spreads them over processes.
+Candidate laws are fitted independently of each other, so a discovery spreads them over processes;
+:class:`Background` computes one thing in a forked process while this one goes on (a report derives
+its optima with sympy while it draws its figures).
 Workers are forked, so they inherit the function and its inputs without pickling them; only the
 index goes out and the result comes back. Where fork is unavailable, or ``n_jobs`` is 1, the map
 runs in this process. Results come back in the order of the inputs, so a seeded discovery gives the
@@ -12,10 +14,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
+from typing import Generic
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TypeVar
 
-__all__ = ["parallel_map", "default_jobs"]
+__all__ = ["parallel_map", "default_jobs", "Background"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,3 +66,57 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], n_jobs: int | None = 
     finally:
         _TASK = None
     return results
+
+
+class Background(Generic[R]):
+    """``fn()`` computed in a forked process while this one goes on; :meth:`result` waits for it.
+
+    ``fn`` need not be picklable (the process is forked), its result must be. Where fork is
+    unavailable, ``fn`` runs at once, in this process. An exception in ``fn`` is raised again by
+    :meth:`result`.
+    """
+
+    def __init__(self, fn: Callable[[], R]) -> None:
+        self._proc = None
+        if "fork" not in mp.get_all_start_methods():
+            self._done = (True, fn())
+            return
+        ctx = mp.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_send_result, args=(fn, send))
+        self._proc.start()
+        send.close()
+
+    def result(self) -> R:
+        """The result, once ``fn`` has returned (its exception, if it raised one)."""
+        if self._proc is not None:
+            try:
+                self._done = self._recv.recv()
+            except EOFError:
+                self._done = (False, RuntimeError(f"the background process ended with status {self._proc.exitcode}"))
+            finally:
+                self._proc.join()
+                self._recv.close()
+                self._proc = None
+        ok, value = self._done
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the process if it still runs (nothing to wait for any more)."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join()
+            self._recv.close()
+            self._proc = None
+            self._done = (False, RuntimeError("cancelled"))
+
+
+def _send_result(fn: Callable, send) -> None:  # noqa: ANN001
+    try:
+        send.send((True, fn()))
+    except BaseException as exc:  # noqa: BLE001 - carried to the parent, which raises it
+        send.send((False, exc))
+    finally:
+        send.close()

@@ -12,16 +12,29 @@ matplotlib.use("Agg")  # files only: lawfind never opens a window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from .symbols import scale  # noqa: E402
 
-__all__ = ["predicted_vs_observed", "residuals", "loss_vs_complexity", "partial_dependence", "iso_loss"]
+__all__ = ["predicted_vs_observed", "residuals", "loss_vs_complexity", "partial_dependence", "iso_loss", "scale_axis"]
 
 
 def _log_axis(name: str, values: np.ndarray) -> bool:
     """A log axis for a log-scale variable whose values span more than a factor of 20."""
     values = np.asarray(values, dtype=float)
     return scale(name) == "log" and bool(np.all(values > 0)) and values.max() / values.min() > 20
+
+
+def scale_axis(ax, name: str, values: np.ndarray, axis: str = "x") -> None:
+    """Give ``ax``'s axis the variable's scale: log where :func:`_log_axis` says so, otherwise linear with
+    large or small numbers as a multiple of a power of ten (``1e5`` to ``6e5`` as 1 to 6, x 1e5), so that
+    tick labels do not run into each other."""
+    if _log_axis(name, values):
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+        # the range holds a power of ten (it spans more than 20x): label those, not the crowded minor ticks
+        (ax.xaxis if axis == "x" else ax.yaxis).set_minor_formatter(NullFormatter())
+    else:
+        ax.ticklabel_format(axis=axis, style="sci", scilimits=(-3, 4))
 
 
 def _save(fig: Figure, path: str | Path | None) -> Figure:
@@ -59,8 +72,7 @@ def residuals(features: dict[str, np.ndarray], observed: np.ndarray, predicted: 
         for lab in dict.fromkeys(labels):
             m = labels == lab
             ax.scatter(x[m], res[m], s=8, alpha=0.6, label=lab)
-        if _log_axis(name, x):
-            ax.set_xscale("log")
+        scale_axis(ax, name, x)
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel(name)
     axes[0][0].set_ylabel("log(predicted / observed)")
@@ -83,15 +95,18 @@ def loss_vs_complexity(n_params: Sequence[int], loss: Sequence[float], chosen: i
 
 
 def partial_dependence(curves: dict[str, tuple[np.ndarray, np.ndarray]], optima: dict[str, float] | None = None,
-                       path: str | Path | None = None) -> Figure:
-    """Loss along each variable (others held), one panel each, with the optimum marked."""
+                       path: str | Path | None = None,
+                       bands: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Figure:
+    """Loss along each variable (others held), one panel each, with the optimum marked; ``bands``
+    gives each curve's (low, high) interval, e.g. from bootstrap replicates, drawn shaded."""
     names = list(curves)
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), squeeze=False, sharey=True)
     for ax, name in zip(axes[0], names):
         x, y = curves[name]
+        if bands and name in bands:
+            ax.fill_between(x, *bands[name], alpha=0.25, lw=0, label="95% band")
         ax.plot(x, y)
-        if _log_axis(name, x):
-            ax.set_xscale("log")
+        scale_axis(ax, name, x)
         if optima and name in optima and np.isfinite(optima[name]):
             ax.axvline(optima[name], color="r", ls="--", lw=1, label=f"{name}* = {optima[name]:.3g}")
             ax.legend(fontsize=7)
@@ -107,8 +122,7 @@ def iso_loss(x: np.ndarray, y: np.ndarray, z: np.ndarray, names: tuple[str, str]
     fig, ax = plt.subplots(figsize=(4.6, 3.8))
     cs = ax.contour(x, y, z, levels=14, cmap="viridis")
     ax.clabel(cs, fontsize=6, fmt="%.3f")
-    for axis, name, vals in ((ax.set_xscale, names[0], x), (ax.set_yscale, names[1], y)):
-        if _log_axis(name, vals):
-            axis("log")
+    for axis, name, vals in (("x", names[0], x), ("y", names[1], y)):
+        scale_axis(ax, name, vals, axis)
     ax.set(xlabel=names[0], ylabel=names[1], title="iso-loss contours")
     return _save(fig, path)

@@ -30,3 +30,23 @@ def chinchilla_frame(n: int = 450, noise: float = 0.01, seed: int = 0) -> pd.Dat
 @pytest.fixture(scope="session")
 def chinchilla_table():
     return load_runs(chinchilla_frame())
+
+
+#: The small discovery behind the report's tests: planted moe5 runs on the ladder design, the test
+#: split N >= 1.6e9, the grammar engine at depth 2, 20 bootstrap refits.
+SMALL_DISCOVERY = ["--engine", "grammar", "--max-depth", "2", "--beam", "3", "--bootstrap", "20",
+                   "--holdout", "N>=1.6e9"]
+
+
+@pytest.fixture(scope="session")
+def discovered(tmp_path_factory) -> Path:
+    """The output folder of ``lawfind discover`` (report on, as by default) for 110 planted runs;
+    ``discovered.parent / "runs.csv"`` is the data file. Shared by the report's tests (about 20 s)."""
+    from lawfind.cli import main
+    from lawfind.planted import planted_law, sample
+
+    root = tmp_path_factory.mktemp("discovered")
+    data, out = root / "runs.csv", root / "out"
+    sample(planted_law("moe5"), n=110, ladder=True).to_csv(data, index=False)
+    assert main(["discover", str(data), *SMALL_DISCOVERY, "--out", str(out)]) == 0
+    return out

@@ -104,7 +104,7 @@ def test_command_end_to_end_reproducible(ghook, tmp_path, capsys):
     for k in range(2):
         out = tmp_path / f"out{k}"
         assert main(["discover", str(path), "--engine", "grammar", "--max-depth", "2", "--beam", "3", "--seed", "2",
-                     "--holdout", "N>=1.6e9", "--bootstrap", "5", "--out", str(out)]) == 0
+                     "--holdout", "N>=1.6e9", "--bootstrap", "5", "--out", str(out), *(["--no-report"] if k else [])]) == 0
         outs.append(out)
     text = capsys.readouterr().out
     assert "Front of constants against extrapolation error" in text and "chosen (1se)" in text
@@ -114,6 +114,9 @@ def test_command_end_to_end_reproducible(ghook, tmp_path, capsys):
         assert (outs[0] / name).stat().st_size > 0
     a, b = (json.loads((o / "best.json").read_text()) for o in outs)
     assert a["expression"] == b["expression"] and a["parameters"] == b["parameters"]
+    for name in ("candidates.csv", "runs.csv", "equations.csv"):  # the report's tables too (its page: tests/report)
+        assert (outs[0] / name).read_text() == (outs[1] / name).read_text(), name
+    assert a["provenance"]["data_sha256"] == b["provenance"]["data_sha256"] and a["provenance"]["seed"] == 2
     assert a["admissibility"]["admissible"] is True and a["selection"]["validation"] == "rolling"
     eq = pd.read_csv(outs[0] / "equations.csv")
     assert eq["admissible"].all() and "reason" in eq

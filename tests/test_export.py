@@ -10,7 +10,7 @@ import sympy as sp
 
 from lawfind import catalog
 from lawfind.errors import LawfindError
-from lawfind.export import (booktabs, latex, latex_fit, latex_record, load_fit, numpy_callable, save_fit,
+from lawfind.export import (booktabs, latex, latex_fit, latex_record, load_fit, mathml, numpy_callable, save_fit,
                             torch_callable, write_json)
 from lawfind.fit import fit_law
 
@@ -21,6 +21,23 @@ def test_latex_precision_from_the_printer():
     assert latex(sp.Float(0.000123456) * x, precision=3) == r"L = 1.23 \cdot 10^{-4} \cdot N"
     assert latex(sp.Float(2085.4e6) * x, precision=2) == r"L = 2.1 \cdot 10^{9} \cdot N"
     assert "N_{a}" in latex(catalog.get("ludziejewski2025"))
+
+
+def test_mathml_numbers_names_and_powers_as_the_latex():
+    n, na, g = (sp.Symbol(v, positive=True) for v in ("N", "Na", "G"))
+    out = mathml(sp.Float(406.4123) / n ** sp.Float(0.33987) + sp.Float(3.02e18) * na, precision=3)
+    assert out.startswith('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow><mi>L</mi><mo>=</mo>')
+    assert "<mfrac><mn>406</mn><msup><mi>N</mi><mn>0.340</mn></msup></mfrac>" in out
+    assert "<mn>3.02</mn><mo>\u00b7</mo><msup><mn>10</mn><mn>18</mn></msup>" in out
+    assert "<msub><mi>N</mi><mi>a</mi></msub>" in out  # Na is N with a subscript a
+    # a power of a function is parenthesised: (log G)^2, not log(G)^2
+    assert "<msup><mrow><mo>(</mo><mrow><mi>log</mi>" in mathml(sp.log(g) ** 2, lhs=None)
+    inline = mathml(sp.Symbol("alpha") + sp.Symbol("lambda_") + sp.Symbol("E0"), lhs=None, display="inline")
+    assert 'display="inline"' in inline and "<mi>L</mi>" not in inline
+    assert "<mi>\u03b1</mi>" in inline and "<mi>\u03bb</mi>" in inline and "<msub><mi>E</mi><mi>0</mi></msub>" in inline
+    # a column's name stays whole; a letter with a subscript gets one
+    assert "<mi>dense_parameter_count</mi>" in mathml(sp.Symbol("dense_parameter_count"), lhs=None)
+    assert "<msub><mi>E</mi><mi>start</mi></msub>" in mathml(sp.Symbol("E_start"), lhs=None)
 
 
 def test_json_round_trip_and_callables(tmp_path, chinchilla_table):

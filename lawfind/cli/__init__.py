@@ -1,7 +1,7 @@
 """The ``lawfind`` command: a thin layer over the Python API.
 
 One module per command (``discover``, ``fit``, ``compare``, ``optimize``, ``export``, ``predict``,
-``suggest``), each with a
+``suggest``, ``report``), each with a
 ``register`` that adds its options and a ``cmd_*`` that parses, calls the public API and writes;
 :mod:`.common` holds what they share. Bad input ends with a one-line ``error: ...`` message and exit
 status 2, before any work; notes on input that may not mean what was intended print as
@@ -17,14 +17,14 @@ import warnings
 from collections.abc import Sequence
 
 from ..errors import LawfindError, LawfindWarning
-from . import compare, discover, export, fit, optimize, predict, suggest
+from . import compare, discover, export, fit, optimize, predict, report, suggest
 from .common import Parser, err_console
 
 __all__ = ["main", "build_parser"]
 
 #: The commands in the order of the help; the examples of the top-level help follow ``EXAMPLES``.
-COMMANDS = (fit, compare, export, discover, optimize, predict, suggest)
-EXAMPLES = (discover, optimize, predict, suggest, fit, compare, export)
+COMMANDS = (fit, compare, export, discover, report, optimize, predict, suggest)
+EXAMPLES = (discover, report, optimize, predict, suggest, fit, compare, export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +59,7 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # for the provenance of results
         if not getattr(args, "command", None):
             parser.print_help()
             return 2

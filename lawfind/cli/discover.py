@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import platform
+import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import sympy as sp
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..admissible import EXTRAPOLATION_FACTOR, Roles
 from ..discovery import MODEL_SELECTION, VALIDATION, Discovery
 from ..export import fit_to_dict, write_json
+from ..files import file_sha256
 from ..search import ENGINES
 from .common import (HOLDOUT, add_data_args, at_least, choice, console, err_console, load, names, output_folder,
                      positive)
@@ -60,6 +64,9 @@ def register(sub) -> None:
     p.add_argument("--no-catalog", action="store_true", help="leave the catalogue's laws out of the candidates")
     p.add_argument("--bootstrap", type=at_least(0), default=100, help="bootstrap refits of the chosen law (default: 100)")
     p.add_argument("--out", default="discover-out", help="output folder (default: discover-out)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                   help="write report.html, one self-contained page of the discovery, with optima.json "
+                        "(default: on; --no-report skips both)")
     p.set_defaults(func=cmd_discover)
 
 
@@ -86,11 +93,33 @@ def cmd_discover(args: argparse.Namespace) -> int:
                 tasks[stage] = bar.add_task(stages.get(stage, stage), total=max(total, 1))
             bar.update(tasks[stage], completed=done, total=max(total, 1))
 
+        started = _now()
         disc.fit(table, progress=report)
-    written = write_outputs(disc, out)
+    written = write_outputs(disc, out, provenance(args, disc, started))
     _print(disc, console)
+    if args.report:
+        from ..report import write_report
+
+        with err_console.status("writing the report (optima with sympy, figures)"):
+            write_report(out)
+        written = list(out.iterdir())
     console.print(f"wrote {', '.join(sorted(p.name for p in written))} to {args.out}/")
     return 0
+
+
+def provenance(args: argparse.Namespace, disc: Discovery, started: str) -> dict:
+    """Where a discovery came from: lawfind's version, the command, the data file and its SHA-256, the
+    seed, when it started and how long it took."""
+    from .. import __version__
+
+    argv = getattr(args, "argv", None)
+    return {"lawfind": __version__, "command": "lawfind " + shlex.join(argv) if argv is not None else None,
+            "data_file": str(args.file), "data_sha256": file_sha256(args.file), "seed": disc.seed, "time": started,
+            "elapsed_s": round(disc.elapsed_, 3), "python": platform.python_version()}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _print(disc: Discovery, console) -> None:
@@ -119,14 +148,18 @@ def _print(disc: Discovery, console) -> None:
         console.print(f"note: {w}", markup=False)
 
 
-def write_outputs(disc: Discovery, out: Path) -> list[Path]:
-    """equations.csv, best.json, best.tex and the plots."""
+def write_outputs(disc: Discovery, out: Path, provenance: Mapping | None = None) -> list[Path]:
+    """equations.csv (the front), candidates.csv (every scored candidate), runs.csv (every run, its split
+    and prediction), best.json (with ``provenance`` where given), best.tex and the plots."""
     from .. import plots
+    from ..report.tables import candidates_table, runs_table, split_labels
 
     out.mkdir(parents=True, exist_ok=True)
     eq = disc.equations_.drop(columns=["lambda_format"]).copy()
     eq["sympy_format"] = [sp.sstr(e) for e in eq["sympy_format"]]
     eq.to_csv(out / "equations.csv", index=False)
+    candidates_table(disc).to_csv(out / "candidates.csv", index=False)
+    runs_table(disc).to_csv(out / "runs.csv", index=False)
     record = fit_to_dict(disc.best_, disc.best_metrics_, ranges=disc.table_.ranges())
     record["expression"] = sp.sstr(disc.sympy(), full_prec=True)
     record["columns"] = dict(disc.table_.columns or {})
@@ -138,10 +171,13 @@ def write_outputs(disc: Discovery, out: Path) -> list[Path]:
                            "generations": disc.generations, "seeds": disc.seeds, "time_budget": disc.time_budget,
                            "extrapolation_rmse_log": float(disc.equations_["loss"][disc.best_index_]),
                            "extrapolation_se": float(disc.equations_["loss_se"][disc.best_index_]),
-                           "candidates": disc.n_candidates_, "set_aside": disc.set_aside_}
+                           "candidates": disc.n_candidates_, "set_aside": disc.set_aside_,
+                           "front_index": int(disc.best_index_)}
+    if provenance is not None:
+        record["provenance"] = dict(provenance)
     write_json(out / "best.json", record)
     (out / "best.tex").write_text("\\begin{equation}\n" + disc.latex() + "\n\\end{equation}\n\n" + disc.latex_table() + "\n")
-    table, s = disc.table_, disc.splits_
+    table = disc.table_
     labels = split_labels(disc)
     pred = disc.predict(table)
     plots.predicted_vs_observed(table.y, pred, labels, out / "predicted_vs_observed.png")
@@ -151,10 +187,3 @@ def write_outputs(disc: Discovery, out: Path) -> list[Path]:
                              se=list(eq["loss_se"]))
     return list(out.iterdir())
 
-
-def split_labels(disc: Discovery) -> np.ndarray:
-    """Each run's part: ``test``, ``largest slice`` (scored at the last rolling origin) or ``selection``."""
-    s = disc.splits_
-    last = np.zeros(len(s.selection), bool)
-    last[np.flatnonzero(s.selection)[s.origins[-1].score]] = True
-    return np.where(s.test, "test", np.where(last, "largest slice", "selection"))

@@ -46,13 +46,15 @@ def compute_optimal(
     allocate: Sequence[str] = ("N", "D"),
     at: Mapping[str, float] | None = None,
     budget: float | None = None,
+    bootstrap: Sequence[Mapping[str, float]] = (),
     timeout: float = SOLVE_TIMEOUT,
 ) -> Allocation:
     """Minimise L subject to ``cost = C`` over two variables (Lagrangian by elimination).
 
     The last variable of ``allocate`` is eliminated through the budget; sympy then solves
     dL/dx = 0 for the first, in closed form where it can (Chinchilla's ``N_opt = G (C/6)^(b/(a+b))``),
-    numerically at ``budget`` otherwise.
+    numerically at ``budget`` otherwise. With a closed form, parameter replicates (``bootstrap``, one
+    mapping each) give 95 % percentile intervals of each exponent in C and of each value at ``budget``.
     """
     if len(allocate) != 2:
         raise OptionError("allocate exactly two variables, e.g. N,D")
@@ -71,7 +73,7 @@ def compute_optimal(
     roots = [r for r in (roots or []) if x not in r.free_symbols]
     numbers = dict(values or {})
     numbers.update(at or {})
-    forms, exps, vals = {}, {}, {}
+    forms, exps, vals, intervals = {}, {}, {}, {}
     method = "closed form"
     if roots:
         xo = sp.simplify(roots[0])
@@ -87,19 +89,51 @@ def compute_optimal(
                 r = real(substitute(e, numbers).xreplace({Csym: sp.Float(budget)}))
                 if r is not None:
                     vals[v] = r
+        if bootstrap and values is not None:
+            intervals = _intervals(forms, numbers, budget, bootstrap, law.param_names)
     elif budget and values is not None:
         method = "numeric"
         f = sp.lambdify(x, substitute(reduced, numbers).xreplace({Csym: sp.Float(budget)}), "numpy")
-        res = minimize_scalar(lambda t: float(f(math.exp(t))), bounds=(math.log(1e3), math.log(budget)),
-                              method="bounded")
+        lo, hi = math.log(1e3), math.log(budget)
+        res = minimize_scalar(lambda t: float(f(math.exp(t))), bounds=(lo, hi), method="bounded")
         xv = math.exp(res.x)
+        if min(res.x - lo, hi - res.x) < 1e-3:  # L keeps falling towards an end of the budget line
+            method = f"numeric, at the search's bound {allocate[0]} = {xv:.4g}: no interior optimum"
         vals = {allocate[0]: xv, allocate[1]: float(real(substitute(y_of, numbers).xreplace({x: xv, Csym: budget})))}
     else:
         raise OptionError("no closed form found: give --budget C for a numeric allocation")
     loss = None
     if vals and values is not None:
         loss = real(substitute(expr, {**numbers, **vals}))
-    return Allocation(tuple(allocate), cost_expr, forms, exps, vals, budget, loss, method)
+    return Allocation(tuple(allocate), cost_expr, forms, exps, vals, budget, loss, method, intervals)
+
+
+def _intervals(forms: Mapping[str, sp.Expr], numbers: Mapping[str, float], budget: float | None,
+               bootstrap: Sequence[Mapping[str, float]], params: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """95 % percentile intervals over the replicates of each closed form's exponent in C (key ``v``)
+    and of its value at ``budget`` (key ``v@C``); the other variables at ``numbers``."""
+    Csym = symbol("C")
+    rest = {k: v for k, v in numbers.items() if k not in params}
+    syms = [sp.Symbol(p) for p in params]
+    theta = np.array([[rep[p] for p in params] for rep in bootstrap], dtype=float).T  # (P, R)
+    out = {}
+    for v, e in forms.items():
+        k = Csym * sp.diff(e, Csym) / e  # the exponent (at the budget: C cancels only after simplifying)
+        parts = {v: k.xreplace({Csym: sp.Float(budget)}) if budget else sp.simplify(k)}
+        if budget:
+            parts[f"{v}@C"] = e.xreplace({Csym: sp.Float(budget)})
+        for key, expr in parts.items():
+            expr = substitute(expr, rest)
+            expr = expr.xreplace({s: sp.Symbol(s.name) for s in expr.free_symbols if s.name in params})
+            if (expr.free_symbols - set(syms)) or not len(bootstrap):
+                continue  # it depends on a variable not given: no number per replicate
+            with np.errstate(all="ignore"):
+                reps = np.broadcast_to(np.asarray(sp.lambdify(syms, expr, "numpy")(*theta), dtype=complex),
+                                       (len(bootstrap),))
+            ok = reps[np.isfinite(reps) & (np.abs(reps.imag) <= 1e-9 * np.maximum(1.0, np.abs(reps.real)))].real
+            if len(ok) >= 10:
+                out[key] = (float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5)))
+    return out
 
 
 def cheapest_config(law: Law, values: Mapping[str, float], target_loss: float, *, cost: str = "6*Na*D",

@@ -10,6 +10,7 @@ from ..laws import Law
 from .allocation import cheapest_config, compute_optimal, efficiency_leverage
 from .optima import stationary_point
 from .results import Report
+from .solve import SOLVE_TIMEOUT
 
 __all__ = ["analyse", "default_cost"]
 
@@ -35,6 +36,7 @@ def analyse(
     target_loss: float | None = None,
     dense: tuple[Law, Mapping[str, float]] | None = None,
     with_effects: bool = False,
+    timeout: float = SOLVE_TIMEOUT,
 ) -> Report:
     """Derive what is asked for from a fitted law.
 
@@ -56,17 +58,20 @@ def analyse(
         A dense law and its constants, for the efficiency leverage at ``at``.
     with_effects:
         Each variable's effect and the interactions of pairs, over ``ranges``.
+    timeout:
+        Seconds sympy may take for each equation before a numeric search takes over.
     """
     at = dict(at or {})
     ranges = dict(ranges or {})
     table = design_table(law, ranges) if with_effects else None  # needs every range: check before the work
-    optima = tuple(stationary_point(law, values, v, at=at, ranges=ranges, reparam=reparam, bootstrap=bootstrap)
-                   for v in wrt)
+    optima = tuple(stationary_point(law, values, v, at=at, ranges=ranges, reparam=reparam, bootstrap=bootstrap,
+                                    timeout=timeout) for v in wrt)
     asked = budget is not None or cost is not None or allocate is not None
     default, pair = default_cost(law)
     cost, allocate = cost or default, tuple(allocate or pair)
     rest = {k: v for k, v in at.items() if k not in allocate}  # the allocated variables are free
-    alloc = compute_optimal(law, values, cost=cost, allocate=allocate, at=rest, budget=budget) if asked else None
+    alloc = (compute_optimal(law, values, cost=cost, allocate=allocate, at=rest, budget=budget, bootstrap=bootstrap,
+                             timeout=timeout) if asked else None)
     cheapest = None
     if target_loss is not None:
         cheapest = cheapest_config(law, values, target_loss, cost=cost, over=allocate, at=rest,

@@ -105,16 +105,24 @@ class Allocation:
     budget: float | None = None
     loss: float | None = None
     method: str = "closed form"
+    intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """95 % bootstrap intervals: of each variable's exponent in C (key ``v``) and of its value at the
+    budget (key ``v@C``), where replicates were given and a closed form found."""
 
     def describe(self) -> str:
         """One line: each variable's optimum, its value at the budget and its exponent in C."""
         parts = []
         for v in self.variables:
             form = f" = {sp.sstr(self.closed_forms[v])}" if v in self.closed_forms else ""
-            exp_ = f", proportional to C^{self.exponents[v]:.4g}" if v in self.exponents else ""
-            val = f" = {self.values[v]:.4g} at C = {self.budget:.4g}" if v in self.values and self.budget else ""
+            exp_ = f", proportional to C^{self.exponents[v]:.4g}{self._ci(v)}" if v in self.exponents else ""
+            val = (f" = {self.values[v]:.4g}{self._ci(v + '@C')} at C = {self.budget:.4g}"
+                   if v in self.values and self.budget else "")
             parts.append(f"{v}_opt{form}{val}{exp_}")
         return f"under {sp.sstr(self.cost)} = C ({self.method}): " + "; ".join(parts)
+
+    def _ci(self, key: str) -> str:
+        ivl = self.intervals.get(key)
+        return f" [95% CI {ivl[0]:.4g}, {ivl[1]:.4g}]" if ivl else ""
 
     def latex(self, precision: int = 3) -> list[str]:
         """LaTeX of each closed form, ``X_opt = ...``."""
@@ -125,7 +133,8 @@ class Allocation:
         """A JSON-ready record."""
         return {"description": self.describe(), "latex": self.latex(), "values": dict(self.values),
                 "exponents": dict(self.exponents), "closed_forms": {k: sp.sstr(v) for k, v in self.closed_forms.items()},
-                "loss": self.loss, "budget": self.budget, "method": self.method}
+                "loss": self.loss, "budget": self.budget, "method": self.method,
+                "intervals95": {k: list(v) for k, v in self.intervals.items()}}
 
 
 @dataclass(frozen=True)

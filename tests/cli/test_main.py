@@ -41,7 +41,7 @@ def test_a_bug_is_one_line_without_traceback(monkeypatch, runs_csv, capsys):
     assert err.startswith("internal error: RuntimeError: a bug over two lines") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("command", ["fit", "compare", "export", "discover", "optimize"])
+@pytest.mark.parametrize("command", ["fit", "compare", "export", "discover", "optimize", "report"])
 def test_help_shows_an_example(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
@@ -52,7 +52,7 @@ def test_help_shows_an_example(command, capsys):
 def test_top_level_help_lists_every_command_with_an_example(capsys):
     assert main([]) == 2
     out = capsys.readouterr().out
-    for command in ("fit", "compare", "export", "discover", "optimize"):
+    for command in ("fit", "compare", "export", "discover", "optimize", "report"):
         assert f"lawfind {command} " in out
 
 

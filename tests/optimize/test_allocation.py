@@ -41,6 +41,41 @@ def test_chinchilla_allocation_closed_form_and_numeric():
     assert alloc.loss == pytest.approx(f(np.log(alloc.values["N"])), rel=1e-12)
 
 
+def test_allocation_intervals_from_the_replicates():
+    law = catalog.get("chinchilla2022")
+    vals = dict(law.reference)
+    rng = np.random.default_rng(1)
+    reps = [{**vals, "alpha": vals["alpha"] + rng.normal(0, 0.02), "beta": vals["beta"] + rng.normal(0, 0.02),
+             "A": vals["A"] * np.exp(rng.normal(0, 0.1))} for _ in range(200)]
+    alloc = compute_optimal(law, vals, budget=1e23, bootstrap=reps)
+    # the exponent of N in C is beta / (alpha + beta) in every replicate: its percentiles, exactly
+    shares = [r["beta"] / (r["alpha"] + r["beta"]) for r in reps]
+    assert alloc.intervals["N"] == pytest.approx(tuple(np.percentile(shares, [2.5, 97.5])), rel=1e-9)
+    assert alloc.intervals["D"] == pytest.approx(tuple(1 - np.percentile(shares, [97.5, 2.5])), rel=1e-9)
+    lo, hi = alloc.intervals["N@C"]  # N_opt at the budget, per replicate
+    assert lo < alloc.values["N"] < hi and hi / lo > 1.5
+    assert "[95% CI" in alloc.describe() and alloc.as_dict()["intervals95"]["N"] == list(alloc.intervals["N"])
+    assert compute_optimal(law, vals, budget=1e23).intervals == {}  # none without replicates
+
+
+def test_a_numeric_allocation_at_the_search_bound_says_there_is_no_interior_optimum(monkeypatch):
+    import lawfind.optimize.allocation as allocation
+
+    real_solve = allocation.solve_with_timeout
+
+    def no_stationary_point(eq, x, timeout):  # sympy solves the budget for D, not dL/dN = 0: the numeric search runs
+        return real_solve(eq, x, timeout) if x.name == "D" else None
+
+    law = catalog.get("chinchilla2022")
+    vals = dict(law.reference)
+    closed = compute_optimal(law, vals, budget=1e23)
+    monkeypatch.setattr(allocation, "solve_with_timeout", no_stationary_point)
+    inner = compute_optimal(law, vals, budget=1e23)
+    assert inner.method == "numeric" and inner.values["N"] == pytest.approx(closed.values["N"], rel=1e-3)
+    edge = compute_optimal(law, {**vals, "A": 1e-6}, budget=1e23)  # N barely matters: everything to D
+    assert edge.method.startswith("numeric, at the search's bound N = 1") and "no interior optimum" in edge.describe()
+
+
 def test_the_cost_is_read_by_the_formula_parser():
     law = catalog.get("chinchilla2022")
     with pytest.raises(FormulaError, match=r"cannot read the cost '6\*N\*D\*x'.*unknown names \['x'\]"):
