@@ -181,7 +181,9 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     limit, method = None, "numeric"
     if not reasons and (grower or data):
         far = _far(law, theta, anchors, table, grower + data, factor)
-        sym = _symbolic(law, values, table, anchors, grower, data) if symbolic else None
+        # a numerical doubt (overflow far out, a slow decline) is never final without sympy's limit
+        doubt = bool(far) and far[0].startswith(_DOUBTS)
+        sym = _symbolic(law, values, table, anchors, grower, data) if symbolic or doubt else None
         if sym is not None:
             limit, sym_reason, resolved = sym
             if sym_reason:

@@ -384,12 +384,14 @@ class Discovery(RegressorMixin, BaseEstimator):
         return Scored(law, fit, complexity(law.expr), bic if math.isfinite(bic) else math.inf, rmse, verdict, source)
 
     def _shortlist(self, pool: list[Scored]) -> list[Scored]:
-        """The candidates worth an extrapolation error: the lowest BIC overall, and the two lowest of
-        every number of constants (so the front can show each size)."""
+        """The candidates worth an extrapolation error: the lowest BIC overall, the two lowest of
+        every number of constants (so the front can show each size), and every catalogue law (a
+        published law is never dropped on its training BIC alone)."""
         ranked = sorted(pool, key=lambda s: (s.bic, s.n_params))
         short = ranked[: self.max_scored]
         for k in sorted({s.n_params for s in pool}):
             short += [s for s in ranked if s.n_params == k][:2]
+        short += [s for s in ranked if s.source.startswith("catalog")]
         return list({id(s): s for s in short}.values())
 
     def _extrapolate(self, rows: list[Scored], sel: RunTable, origins: Sequence[Origin],
