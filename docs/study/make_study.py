@@ -4,7 +4,7 @@ Usage: python docs/study/make_study.py [--runs runs/moe_study2.parquet]
 Writes docs/study/data.png, docs/study/discover/ (discover's outputs and report), docs/study/compare.tex
 and docs/study/results.json; prints the numbers.
 
-The sweep (runs/moe_study2.toml, docs/study2_design.md) has four anchors, N in {300k, 900k} x D in
+The sweep (runs/moe_study2.toml, docs/study.md) has four anchors, N in {300k, 900k} x D in
 {400k, 800k} at Na/N = 0.3, each with a G family (S = 0.3), an S family (G = 4) and an Na/N family, extra
 seeds at the points that decide the hooks, and a random fill.
 """
@@ -40,19 +40,32 @@ CROSS = ("E0 + A*Na**(-alpha)*(N/Na)**(-rho)*exp(g1*log(G) + g2*log(G)**2 + s1*S
          " + B*D**(-beta)")
 
 
-def families(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with each run's family (G, S or ratio; None for the fill) and anchor (N, D)."""
-    parts = frame["label"].str.extract(r"^(?:vary|seeds) (\w+) at N=([0-9.e+]+), D=([0-9.e+]+)$")
-    return frame.assign(family=parts[0], anchor_N=parts[1].astype(float), anchor_D=parts[2].astype(float))
+CENTRE = {"G": 4.0, "S": 0.3, "ratio": 0.3}  # the point every family at an anchor passes through
+
+
+def family(frame: pd.DataFrame, name: str, n: float, d: float) -> pd.DataFrame:
+    """The runs of one family (G, S or ratio) at the anchor (n, d), its centre included.
+
+    Membership is read from the targets, not the labels: the centre run (G = 4, S = 0.3, Na/N = 0.3) and
+    its extra seeds belong to all three families, whatever label the sweep gave them.
+    """
+    anchored = frame[(frame["label"] != "random") & np.isclose(frame["target_N"], n)
+                     & np.isclose(frame["target_D"], d)]
+    held = {"G": anchored["target_G"], "S": anchored["target_S"],
+            "ratio": anchored["target_Na"] / anchored["target_N"]}
+    keep = np.ones(len(anchored), dtype=bool)
+    for other, values in held.items():
+        if other != name:
+            keep &= np.isclose(values, CENTRE[other])
+    return anchored[keep].assign(**{f"target_{name}": held[name]} if name == "ratio" else {})
 
 
 def data_plots(frame: pd.DataFrame) -> None:
-    fam = families(frame)
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
     for ax, name, xl in ((axes[0], "G", "G (activated experts)"), (axes[1], "S", "S (shared ratio)"),
                          (axes[2], "ratio", "Na/N")):
         for i, (n, d) in enumerate(ANCHORS):
-            sub = fam[(fam.family == name) & (fam.anchor_N == n) & (fam.anchor_D == d)]
+            sub = family(frame, name, n, d)
             x = sub["Na"] / sub["N"] if name == "ratio" else sub[name]
             ax.scatter(x, sub["loss"], s=16, c=f"C{i}", label=f"N={n:.0e}, D={d:.0e}")
         ax.set_xscale("linear" if name == "S" else "log")
@@ -81,10 +94,11 @@ def seed_noise(frame: pd.DataFrame) -> dict:
 
 def hook_argmin(frame: pd.DataFrame, name: str, n: float, d: float) -> dict:
     """The model-free view: a family's mean loss over seeds per value at one anchor, and its argmin."""
-    fam = families(frame)
-    sub = fam[(fam.family == name) & (fam.anchor_N == n) & (fam.anchor_D == d)]
-    means = sub.groupby(f"target_{name}")["loss"].mean()
-    return {"means": {f"{k:g}": float(v) for k, v in means.items()}, "argmin": float(means.idxmin())}
+    sub = family(frame, name, n, d)
+    stats = sub.groupby(f"target_{name}")["loss"].agg(["mean", "count"])
+    return {"means": {f"{k:g}": float(v) for k, v in stats["mean"].items()},
+            "seeds": {f"{k:g}": int(v) for k, v in stats["count"].items()},
+            "argmin": float(stats["mean"].idxmin())}
 
 
 def main() -> None:
@@ -95,7 +109,7 @@ def main() -> None:
     data_plots(frame)
     table = load_runs(args.runs)
     out: dict = {"n_runs": len(table), "seed_noise": seed_noise(frame)}
-    out["model_free"] = {f"N={n:g},D={d:g}": {fam: hook_argmin(frame, fam, n, d) for fam in ("G", "S")}
+    out["model_free"] = {f"N={n:g},D={d:g}": {fam: hook_argmin(frame, fam, n, d) for fam in ("G", "S", "ratio")}
                          for n, d in ANCHORS}
 
     disc = Discovery(seed=0, bootstrap=200).fit(table)
@@ -166,7 +180,10 @@ def main() -> None:
         ok = np.isfinite(draws) & (draws > 0)
         r_star[f"{n:g}"] = {"r_star": na_opt(fit.values, n) / n, "finite_replicates": int(ok.sum()),
                             "interval95": list(np.percentile(draws[ok], [2.5, 97.5])) if ok.sum() >= 10 else None}
-    out["r_star_by_N"] = {"budget": C, "closed_form": sp.sstr(na_form), "latex": alloc.latex(), "values": r_star}
+    # an interior allocation needs alpha > rho (otherwise a sparser model is always better at fixed N)
+    interior = sum(t["alpha"] > t["rho"] for t in reps)
+    out["r_star_by_N"] = {"budget": C, "closed_form": sp.sstr(na_form), "latex": alloc.latex(), "values": r_star,
+                          "replicates_alpha_above_rho": f"{interior} of {len(reps)}"}
     (HERE / "results.json").write_text(json.dumps(out, indent=2, default=float))
     print(json.dumps(out, indent=2, default=float))
 

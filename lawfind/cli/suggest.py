@@ -16,7 +16,7 @@ from .common import at_least, console, output_folder, positive, print_table
 
 EXAMPLE = ("example:\n  lawfind suggest out/discover/best.json --target \"G*\" --budget 1e19 --n 8\n"
            "  lawfind suggest fit.json --target \"loss@N=7e9,D=2e12\" --ranges N=1e8:2e10 --out out/next\n"
-           "  lawfind suggest out/discover/best.json --target \"S*\" --template runs/moe_study.toml --out out/next")
+           "  lawfind suggest out/discover/best.json --target \"S*\" --template runs/moe_study2.toml --out out/next")
 
 
 def register(sub) -> None:
