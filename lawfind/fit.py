@@ -430,7 +430,8 @@ def fit_law(
     stderr = intervals = reps = None
     failed = switched = 0.0
     if bootstrap:
-        reps, failed, switched = _bootstrap(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi, progress)
+        reps, failed, switched, on_bound = _bootstrap(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi,
+                                                      progress)
         if len(reps) >= 2:
             stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
             lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
@@ -438,6 +439,10 @@ def fit_law(
         if failed > 0.05:
             notes.append(f"{failed:.0%} of the bootstrap refits converged from none of their starts and are left "
                          "out of the intervals: the intervals may be too narrow")
+        cut = [f"{name} ({share:.0%})" for name, share in on_bound.items() if share > 0.05]
+        if cut:
+            notes.append(f"bootstrap refits on a bound of {', '.join(cut)}: those intervals stop at the bound (a "
+                         "sign the law's shape requires, or the search's range), not where the data alone put them")
         if switched > 0.02:
             notes.append(f"{switched:.0%} of the bootstrap refits found a better optimum away from the best point: "
                          "the objective has several basins, and the intervals span them")
@@ -471,8 +476,10 @@ def _newton_polish(problem: _Problem, runs: list, idx, lo: np.ndarray, hi: np.nd
 
 
 def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n_starts: int,
-               rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, progress) -> tuple[np.ndarray, float, float]:
-    """Converged replicates (values), the share that failed and the share that switched basin."""
+               rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray,
+               progress) -> tuple[np.ndarray, float, float, dict[str, float]]:
+    """Converged replicates (values), the share that failed, the share that switched basin, and for each
+    constant the share of converged replicates that ended on one of its bounds."""
     n = problem.n
     weights = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot)]).astype(float)
     # the full fit's other basins: distinct local optima within 25 % of the best objective
@@ -492,8 +499,16 @@ def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n
         cands = np.clip(cands, lo, hi)
         extra = np.concatenate([extra, screen_starts(problem, weights, cands, n_lhs)], axis=1)
     out = refit_replicates(problem, best_z, weights, extra, lo, hi, progress)
-    reps = problem.to_values(out.z[out.converged])
-    return reps, float(1 - out.converged.mean()), float(out.switched.mean())
+    z = out.z[out.converged]
+    on_bound = _on_bound(z, lo) | _on_bound(z, hi)
+    shares = dict(zip(problem.names, on_bound.mean(axis=0).tolist() if len(z) else [0.0] * len(problem.names)))
+    return problem.to_values(z), float(1 - out.converged.mean()), float(out.switched.mean()), shares
+
+
+def _on_bound(z: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Which entries of ``z`` (replicates x constants, the fitter's coordinates) sit on a finite ``bound``."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(bound) & (np.abs(z - bound) < 1e-8 * np.maximum(1.0, np.abs(bound)))
 
 
 def repeat_noise(table: RunTable) -> dict[str, float] | None:

@@ -35,6 +35,9 @@ from .symbols import scale
 __all__ = ["Predictor", "predict", "parse_point", "out_of_range", "average_laws", "METHODS"]
 
 METHODS = ("percentile", "basic")
+#: A point within this share of a range's edge counts as inside (the achieved sizes of a sweep miss
+#: their targets by a little: asking at a sweep's own D = 4e5 should not read as extrapolation).
+EDGE = 0.01
 
 
 @dataclass(frozen=True)
@@ -165,19 +168,22 @@ def out_of_range(point: Mapping[str, float], ranges: Mapping[str, tuple[float, f
 
     For positive variables the factor is ``x / max`` above the range and ``min / x`` below it; for a
     bounded ratio such as ``S`` (read on a linear scale) the description gives the distance, and the
-    factor is ``1 + distance / range width``.
+    factor is ``1 + distance / range width``. A point within ``EDGE`` (1 %) of an edge counts as inside.
     """
     worst, parts = 1.0, []
     for v, x in point.items():
         if v not in ranges:
             continue
         lo, hi = ranges[v]
-        if lo <= x <= hi:
-            continue
         if scale(v) == "log" and lo > 0 and x > 0:
+            if lo / (1 + EDGE) <= x <= hi * (1 + EDGE):
+                continue
             f = x / hi if x > hi else lo / x
-            parts.append(f"{v} {f:.4g}x {'above the largest' if x > hi else 'below the smallest'} ({x:.3g})")
+            parts.append(f"{v} {f:.3g}x {'above the largest' if x > hi else 'below the smallest'} "
+                         f"({hi if x > hi else lo:.3g})")
         else:
+            if lo - EDGE * (hi - lo) <= x <= hi + EDGE * (hi - lo):
+                continue
             gap = x - hi if x > hi else lo - x
             f = 1.0 + gap / max(hi - lo, 1e-12)
             parts.append(f"{v} {gap:.3g} {'above' if x > hi else 'below'} the fitted range [{lo:.3g}, {hi:.3g}]")
@@ -185,10 +191,10 @@ def out_of_range(point: Mapping[str, float], ranges: Mapping[str, tuple[float, f
     return worst, "; ".join(parts)
 
 
-def _columns(pred: Predictor, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The law's variables from ``frame``, by variable name or by the table's column name."""
+def _columns(pred: Predictor, frame: pd.DataFrame, variables: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """``variables`` (default: the law's) from ``frame``, by variable name or by the table's column name."""
     out, missing = {}, []
-    for v in pred.variables:
+    for v in pred.variables if variables is None else variables:
         col = v if v in frame.columns else pred.columns.get(v)
         if col is None or col not in frame.columns:
             missing.append(v)
@@ -198,8 +204,9 @@ def _columns(pred: Predictor, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         if len(bad):
             raise DataError(f"column '{col}' has a missing or non-numeric value at row {bad[0]}: give a number")
     if missing:
-        raise OptionError(f"the law needs {', '.join(missing)} at every point; give them (e.g. "
-                          f"{missing[0]}=...) — its variables are {', '.join(pred.variables)}")
+        whose = "the law needs" if variables is None else "the averaged laws need"
+        raise OptionError(f"{whose} {', '.join(missing)} at every point; give them (e.g. "
+                          f"{missing[0]}=...) — the chosen law's variables are {', '.join(pred.variables)}")
     return out
 
 
@@ -268,7 +275,8 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     out["extrapolation"] = [r[0] for r in reach]
     out["outside"] = [r[1] for r in reach]
     if average:
-        _average(out, pred, cols, point, reps, average, q, method)
+        others = sorted({v for law in average for v in law.variables} - set(cols))
+        _average(out, pred, {**cols, **_columns(pred, frame, others)}, point, reps, average, q)
     return out
 
 
@@ -297,12 +305,9 @@ def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int 
     return quantile(q[0]), quantile(q[1])
 
 
-def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequence[Law], q, method) -> None:
+def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequence[Law], q) -> None:
     logs = []
     for law in laws:
-        missing = [v for v in law.variables if v not in cols]
-        if missing:
-            raise OptionError(f"law '{law.name}' needs {missing}, which the points do not give")
         logs.append(_log_eval(law, np.empty((1, 0)), [cols[v] for v in law.variables])[0])
     logs = np.array(logs)  # (K, m)
     dev = reps - point if reps.shape[0] >= 2 else np.zeros((1, len(point)))

@@ -142,6 +142,21 @@ def test_failed_replicates_are_reported_and_left_out(chinchilla_table, monkeypat
     assert fit.uncertainty()["boot_failed"] == fit.boot_failed
 
 
+def test_replicates_on_a_bound_are_reported(chinchilla_table):
+    """alpha is planted at 0.34 and bounded at 0.3: the fit and every replicate end on the bound, so
+    the interval [0.3, 0.3] says nothing about the data, and the fit says so; without the bound, no note."""
+    from lawfind.laws import Param
+
+    law = catalog.get("chinchilla2022")
+    cut = law.with_params([Param(p.name, (0.1, 0.3), (0.0, 0.3)) if p.name == "alpha" else p for p in law.params])
+    fit = fit_law(cut, chinchilla_table, n_starts=16, bootstrap=40, seed=0)
+    assert fit.values["alpha"] == pytest.approx(0.3) and fit.intervals["alpha"][1] == pytest.approx(0.3)
+    notes = [w for w in fit.warnings if "bootstrap refits on a bound" in w]
+    assert len(notes) == 1 and "alpha (" in notes[0] and "beta" not in notes[0]
+    free = fit_law(law, chinchilla_table, n_starts=16, bootstrap=40, seed=0)
+    assert not any("on a bound" in w for w in free.warnings)
+
+
 def test_noise_is_the_pooled_variance_of_repeats():
     from lawfind.fit import repeat_noise
 

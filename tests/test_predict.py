@@ -92,6 +92,11 @@ def test_out_of_range_factors():
     f, text = out_of_range({"N": 4e10, "D": 2e9, "S": 0.7}, ranges)
     assert f == pytest.approx(5.0) and "N 4x above the largest" in text and "D 5x below the smallest" in text
     assert "S 0.2 above the fitted range [0, 0.5]" in text
+    assert "N 4x above the largest (1e+10)" in text  # the edge it is measured from, not the point
+    # within 1 % of an edge is inside (a sweep's achieved sizes miss their targets by a little)
+    assert out_of_range({"N": 1.005e10, "D": 0.995e10, "S": 0.504}, ranges) == (1.0, "")
+    f, text = out_of_range({"N": 1.02e10, "D": 2e10, "S": 0.2}, ranges)
+    assert f == pytest.approx(1.02) and text == "N 1.02x above the largest (1e+10)"
 
 
 def test_parse_point_names_the_bad_part():
@@ -119,6 +124,20 @@ def test_average_over_the_front(fitted, fit_json, tmp_path):
     assert out.model_low[0] < out.loss_avg[0] < out.model_high[0] and out.model_sd_log[0] > 0
     assert out.avg_ci_high[0] > out.ci_high[0] and out.avg_pi_high[0] > out.avg_ci_high[0]
     assert main(["predict", str(fit_json), "--at", "N=1e9,D=1e10", "--average", "2"]) == 0
+
+
+def test_average_reads_variables_only_other_laws_use(fitted, fit_json, tmp_path):
+    """A law of the front may use a variable the chosen law lacks (S here): the points give it, and the
+    average uses it; a point without it gets a one-line error naming it."""
+    table, fit = fitted
+    rows = [{"complexity": 9, "loss": 0.010, "sympy_format": str(fit.substituted()), "admissible": True},
+            {"complexity": 11, "loss": 0.011, "sympy_format": f"({fit.substituted()})*(1 + 0.1*S)", "admissible": True}]
+    pd.DataFrame(rows).to_csv(tmp_path / "equations.csv", index=False)
+    laws = average_laws(tmp_path / "equations.csv", 2, ["N", "D", "S"])
+    out = predict(Predictor.from_json(fit_json), {"N": [1e9, 1e9], "D": [1e10, 1e10], "S": [0.0, 0.5]}, average=laws)
+    assert out.model_high[0] == pytest.approx(out.loss[0]) and out.model_high[1] == pytest.approx(1.05 * out.loss[1])
+    with pytest.raises(OptionError, match="the averaged laws need S at every point"):
+        predict(Predictor.from_json(fit_json), {"N": [1e9], "D": [1e10]}, average=laws)
 
 
 def test_cli_predict_inside_and_outside(fit_json, tmp_path, capsys):

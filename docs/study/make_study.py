@@ -1,4 +1,4 @@
-"""Regenerate the study of docs/study.md from runs/moe_study2.parquet (about 10 minutes on 2 cores).
+"""Regenerate the study of docs/study.md from runs/moe_study2.parquet (about a minute on 2 cores).
 
 Usage: python docs/study/make_study.py [--runs runs/moe_study2.parquet]
 Writes docs/study/data.png, docs/study/discover/ (discover's outputs and report), docs/study/compare.tex

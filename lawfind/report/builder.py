@@ -130,7 +130,8 @@ def _law(data: DiscoveryFolder) -> dict:
             "reasons": adm.get("reasons") or [], "limit": adm.get("limit"), "n_replicates": _n_replicates(record),
             "extrapolation": sel.get("extrapolation_rmse_log"), "extrapolation_se": sel.get("extrapolation_se"),
             "selection": sel.get("model_selection", ""), "expression": record.get("expression", ""),
-            "columns": {k: v for k, v in (record.get("columns") or {}).items() if k != v}}
+            "columns": {k: v for k, v in (record.get("columns") or {}).items() if k != v},
+            "fit_notes": list((record.get("fit") or {}).get("warnings") or [])}
 
 
 def _front(data: DiscoveryFolder) -> dict:

@@ -105,6 +105,18 @@ def test_a_folder_without_optima_gets_them_derived(discovered, tmp_path):
     assert json.loads((folder / "optima.json").read_text())["optima"][0]["variable"] == "G"
 
 
+def test_the_fits_notes_are_on_the_page(discovered, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(discovered, folder)
+    record = json.loads((folder / "best.json").read_text())
+    note = "bootstrap refits on a bound of alpha (40%): those intervals stop at the bound"
+    record["fit"]["warnings"] = [note]
+    (folder / "best.json").write_text(json.dumps(record))
+    assert f"Fit: {escape(note)}." in build_report(folder)
+    own = json.loads((discovered / "best.json").read_text())["fit"]["warnings"]
+    assert build_report(discovered).count('<p class="note">Fit: ') == len(own)  # one line per note, no more
+
+
 def test_a_folder_that_is_not_a_discovery_is_refused_with_the_fix(discovered, tmp_path):
     with pytest.raises(DataError, match="no folder .*give the --out folder of 'lawfind discover'"):
         read_folder(tmp_path / "nowhere")
