@@ -34,7 +34,7 @@ import sympy as sp
 from .data import RunTable
 from .errors import OptionError
 from .laws import Law
-from .symbols import role, scale
+from .symbols import interpolate, role
 
 __all__ = ["Roles", "Verdict", "check_admissible", "EXTRAPOLATION_FACTOR"]
 
@@ -227,12 +227,8 @@ def _anchors(table: RunTable, variables: Sequence[str], roles: Roles, n: int, se
     half = np.arange(len(pick)) % 2 == 1
     for v in variables:
         if v in roles.shape and half.any():
-            lo, hi = float(frame[v].min()), float(frame[v].max())
-            if scale(v) == "log" and lo > 0:
-                draw = np.exp(rng.uniform(math.log(lo), math.log(hi), half.sum()))
-            else:
-                draw = rng.uniform(lo, hi, half.sum())
-            out[v][half] = draw
+            lo, hi = table.ranges()[v]
+            out[v][half] = interpolate(v, lo, hi, rng.uniform(0, 1, half.sum()))
     return out
 
 

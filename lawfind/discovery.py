@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -207,7 +207,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         t0 = time.monotonic()
         table = _as_table(X, y, load)
         roles = Roles.infer(table.features, self.decreasing)
-        splits = self._splits(table)
+        splits = self._splits(table, roles)
         sel = table.subset(splits.selection)
         test = table.subset(splits.test)
         search_table = sel.subset(splits.origins[-1].fit)
@@ -221,7 +221,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         pool = [s for s in scored if s.verdict.ok or not self.admissible]
         if not pool:
             raise FitError(f"every one of the {len(scored)} candidate laws is inadmissible "
-                           f"({_reasons(aside)}): try --engine grammar, or --admissible off to see them")
+                           f"({_reasons(Counter(s.verdict.category for s in aside))}): try --engine grammar, or --admissible off to see them")
         ranked = self._extrapolate(self._shortlist(pool), sel, splits.origins, report)
         front, confirmed = self._front(ranked, sel, roles)
         aside += confirmed
@@ -258,9 +258,8 @@ class Discovery(RegressorMixin, BaseEstimator):
         self.elapsed_ = time.monotonic() - t0
         return self
 
-    def _splits(self, table: RunTable) -> Splits:
-        col = "N" if "N" in table.features else next(iter(Roles.infer(table.features, self.decreasing).size),
-                                                      table.features[0])
+    def _splits(self, table: RunTable, roles: Roles) -> Splits:
+        col = "N" if "N" in table.features else next(iter(roles.size), table.features[0])
         outer = holdout_split(table, self.holdout or f"top:{col}:0.15")
         sel = table.subset(outer.train)
         if self.validation == "rolling":
@@ -286,7 +285,8 @@ class Discovery(RegressorMixin, BaseEstimator):
         if self.engine in ("default", "grammar"):
             left = None if budget is None else max(budget * _SHARE["search"] - (time.monotonic() - t0), 1.0)
             engine = GrammarEngine(beam=self.beam, max_depth=self.max_depth, time_budget=left, seed=self.seed,
-                                   decreasing=tuple(self.decreasing), n_jobs=self.n_jobs)
+                                   decreasing=tuple(self.decreasing), factor=self.extrapolation_factor,
+                                   n_jobs=self.n_jobs)
             cands += engine.search(table, progress=lambda d, t, m: report("grammar", d, t, m))
         if self.engine == "pysr":
             engine = make_engine("pysr", seed=self.seed, time_budget=budget, template=self.template)
@@ -356,7 +356,6 @@ class Discovery(RegressorMixin, BaseEstimator):
             if np.isfinite(bic) and (key not in ranked or bic < ranked[key][0]):
                 ranked[key] = (bic, replace(c, expr=expr))
         best = sorted(ranked.values(), key=lambda bc: bc[0])[:n_free]
-        self.n_raw_ = len(candidates)
         return [c for _, c in best] + keep
 
     def _score(self, cand: Candidate, sel: RunTable, roles: Roles) -> Scored | None:
@@ -425,7 +424,6 @@ class Discovery(RegressorMixin, BaseEstimator):
                         rows.remove(r)
                     else:
                         rows[rows.index(r)] = new
-                        checked[id(new)] = new
 
     @staticmethod
     def _metrics(fit: FitResult, sel: RunTable, test: RunTable) -> Metrics:
@@ -513,7 +511,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         """One line on the candidates: how many, how many set aside and why."""
         self._check()
         aside = sum(self.set_aside_.values())
-        why = ", ".join(f"{n} {k}" for k, n in sorted(self.set_aside_.items(), key=lambda kv: -kv[1]))
+        why = _reasons(self.set_aside_)
         verb = "set aside" if self.admissible else "marked inadmissible (kept: --admissible off)"
         return (f"{self.n_candidates_} distinct candidate laws; {aside} {verb}" + (f" ({why})" if aside else ""))
 
@@ -548,9 +546,9 @@ def _slice_origin(sel: RunTable, column: str, fraction: float) -> Origin:
     return Origin(~score, score, f"fit {column} < {threshold:.4g}, score the rest")
 
 
-def _reasons(aside: list[Scored]) -> str:
-    counts = Counter(s.verdict.category for s in aside)
-    return ", ".join(f"{n} {k}" for k, n in counts.most_common())
+def _reasons(counts: Mapping[str, int]) -> str:
+    """``"27 rises with size, 3 unbounded below"``: the reasons for setting laws aside, most frequent first."""
+    return ", ".join(f"{n} {k}" for k, n in Counter(counts).most_common())
 
 
 def _in_columns(expr: sp.Expr, table: RunTable) -> sp.Expr:

@@ -81,3 +81,19 @@ def test_engine_is_reproducible_and_parallel_invariant(chinchilla_with_distracto
     assert [c.raw for c in a] == [c.raw for c in b]
     assert [sp.srepr(c.law.expr) for c in a] == [sp.srepr(c.law.expr) for c in b]
     assert all(np.isclose(a[i].start[k], b[i].start[k], rtol=1e-10) for i in range(len(a)) for k in a[i].start)
+
+
+def test_forms_are_checked_as_far_out_as_asked(chinchilla_with_distractors, monkeypatch):
+    """--extrapolation-factor reaches the grammar's own admissibility check, not only discovery's."""
+    import lawfind.search.grammar as grammar
+
+    factors = []
+
+    def recording(*args, **kwargs):
+        factors.append(kwargs.get("factor"))
+        return check(*args, **kwargs)
+
+    check = grammar.check_admissible
+    monkeypatch.setattr(grammar, "check_admissible", recording)
+    GrammarEngine(max_depth=0, n_jobs=1, factor=7.0).search(chinchilla_with_distractors)
+    assert factors and set(factors) == {7.0}

@@ -32,7 +32,7 @@ from typing import ClassVar
 import numpy as np
 import sympy as sp
 
-from ..admissible import Roles, check_admissible
+from ..admissible import EXTRAPOLATION_FACTOR, Roles, check_admissible
 from ..compare import log_fit_stats
 from ..data import RunTable
 from ..errors import FitError, OptionError
@@ -306,6 +306,8 @@ class GrammarEngine:
         Seed of the fits' starts.
     decreasing:
         Columns that grow with the model size (the loss must not rise with them), beside ``N, Na``.
+    factor:
+        How far beyond the data a form's shape is checked (:func:`lawfind.admissible.check_admissible`).
     n_keep:
         Candidates returned (the best by BIC, and the best of every number of constants).
     n_jobs:
@@ -317,11 +319,12 @@ class GrammarEngine:
     time_budget: float | None = None
     seed: int = 0
     decreasing: tuple[str, ...] = ()
+    factor: float = EXTRAPOLATION_FACTOR
     n_keep: int = 30
     n_jobs: int | None = None
     name: str = field(default="grammar", init=False)
     OPTIONS: ClassVar[frozenset[str]] = frozenset({"beam", "max_depth", "time_budget", "seed", "decreasing",
-                                                   "n_keep", "n_jobs"})
+                                                   "factor", "n_keep", "n_jobs"})
 
     def __post_init__(self) -> None:
         if self.beam < 1 or self.max_depth < 0 or self.n_keep < 1:
@@ -384,8 +387,7 @@ class GrammarEngine:
             fit = fit_law(law, table, n_starts=24 if parent is None else 2, seed=self.seed, initial=starts)
         except FitError:
             return None
-        verdict = check_admissible(law, fit.values, table, Roles.infer(table.features, self.decreasing),
-                                   symbolic=False)
+        verdict = check_admissible(law, fit.values, table, ctx.roles, factor=self.factor, symbolic=False)
         if not verdict.ok:
             return None
         bic = log_fit_stats(table.y, fit.predict(table), fit.n_params)[2]
