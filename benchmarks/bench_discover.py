@@ -39,7 +39,7 @@ import sympy as sp
 
 from lawfind.data import load_runs
 from lawfind.discovery import Discovery, _slice_origin
-from lawfind.planted import PLANTED, PlantedLaw, sample
+from lawfind.planted import PLANTED, sample
 from lawfind.search.base import transformed_matrix, transformed_symbols
 from lawfind.search.operon import parse_operon
 from lawfind.symbols import symbol

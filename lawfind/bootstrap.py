@@ -88,12 +88,18 @@ def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.einsum("bij,bj->bi", np.linalg.pinv(A), b)
 
 
+def _objective(h: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """The weighted robust loss: ``h`` (per run) weighted by the resampling counts ``W`` and summed over
+    the runs (the last axis); a non-finite total is +inf."""
+    f = (h * W).sum(axis=-1)
+    return np.where(np.isfinite(f), f, np.inf)
+
+
 def _model(problem, Z: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objective ``(B,)``, gradient ``(B, P)`` and Gauss-Newton matrix ``(B, P, P)`` at ``Z``."""
     r, J = problem.batch(Z)
     h, dh = problem.rho(r)
-    f = (h * W).sum(axis=1)
-    f = np.where(np.isfinite(f), f, np.inf)
+    f = _objective(h, W)
     g = np.einsum("bpn,bn->bp", J, W * dh)
     u = W * _curvature_weights(problem, r)
     H = np.matmul(J * u[:, None, :], J.transpose(0, 2, 1))
@@ -159,8 +165,7 @@ def screen_starts(problem, weights: np.ndarray, candidates: np.ndarray, keep: in
             b = min(R, a + per)
             r, _ = problem.batch(candidates[a:b].reshape(-1, P))
             h, _ = problem.rho(r)
-            fa = (h.reshape(b - a, m, -1) * weights[a:b, None, :]).sum(axis=2)
-            f[a:b] = np.where(np.isfinite(fa), fa, np.inf)
+            f[a:b] = _objective(h.reshape(b - a, m, -1), weights[a:b, None, :])
     order = np.argsort(f, axis=1, kind="stable")[:, :keep]
     return np.take_along_axis(candidates, order[:, :, None], axis=1)
 

@@ -413,9 +413,7 @@ def fit_law(
     # the gradient, and by the iteration limit
     converged = best.get("newton", False) or best.nit < 2000 and float(np.max(np.abs(grad))) <= 1e-3 * scale + 1e-9
     values = problem.to_values(best.x)
-    at_bound = tuple(n for n, x, (a, b) in zip(problem.names, best.x, bounds)
-                     if (a is not None and abs(x - a) < 1e-8 * max(1, abs(a)))
-                     or (b is not None and abs(x - b) < 1e-8 * max(1, abs(b))))
+    at_bound = tuple(n for n, on in zip(problem.names, _on_bound(best.x, lo) | _on_bound(best.x, hi)) if on)
     notes = []
     if not converged:
         notes.append(f"the best start did not converge cleanly ({best.message}); widen --starts or the ranges")
@@ -506,7 +504,8 @@ def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n
 
 
 def _on_bound(z: np.ndarray, bound: np.ndarray) -> np.ndarray:
-    """Which entries of ``z`` (replicates x constants, the fitter's coordinates) sit on a finite ``bound``."""
+    """Which entries of ``z`` (constants, or replicates x constants, in the fitter's coordinates) sit on a
+    finite ``bound``."""
     with np.errstate(invalid="ignore"):
         return np.isfinite(bound) & (np.abs(z - bound) < 1e-8 * np.maximum(1.0, np.abs(bound)))
 

@@ -173,6 +173,14 @@ class CompiledLaw:
         with np.errstate(all="ignore"):
             return np.broadcast_to(np.asarray(self._f(*theta, *X), dtype=float), (n,))
 
+    def rows(self, thetas: np.ndarray, X: Sequence[np.ndarray]) -> np.ndarray:
+        """Predicted loss for every row of parameters ``thetas`` ``(R, n_params)`` at the columns ``X``
+        (length ``m``): ``(R, m)``, parameters of shape ``(R, 1)`` broadcasting against the columns."""
+        m = len(X[0]) if len(X) else 1
+        with np.errstate(all="ignore"):
+            out = self._f(*[thetas[:, j, None] for j in range(thetas.shape[1])], *X)
+            return np.broadcast_to(np.asarray(out, dtype=float), (len(thetas), m))
+
     def value_and_jacobian(self, theta: Sequence[float | np.ndarray], X: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Predicted loss ``(n,)`` and its Jacobian ``(n_params, n)``."""
         with np.errstate(all="ignore"):

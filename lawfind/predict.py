@@ -85,18 +85,23 @@ class Predictor:
         from .export import load_fit
 
         law, values, record = load_fit(path)
+        return cls.from_record(law, values, record, str(path))
+
+    @classmethod
+    def from_record(cls, law: Law, values: Mapping[str, float], record: Mapping, source: str) -> Predictor:
+        """From a law, its constants and the JSON record they were read from (``source`` names it)."""
         boot = record.get("bootstrap_samples") or {}
         reps = np.empty((0, law.n_params))
         if boot.get("values"):
             names = list(boot["names"])
             missing = [p for p in law.param_names if p not in names]
             if missing:
-                raise DataError(f"'{path}': the bootstrap samples lack the parameters {missing}")
+                raise DataError(f"'{source}': the bootstrap samples lack the parameters {missing}")
             arr = np.asarray(boot["values"], dtype=float)
             reps = arr[:, [names.index(p) for p in law.param_names]]
         sd, dof, src = _noise(record.get("fit") or {}, record.get("metrics") or {})
         ranges = {k: (float(a), float(b)) for k, (a, b) in (record.get("ranges") or {}).items()}
-        return cls(law, values, reps, sd, src, ranges, dict(record.get("columns") or {}), str(path), dof)
+        return cls(law, dict(values), reps, sd, src, ranges, dict(record.get("columns") or {}), source, dof)
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -117,9 +122,7 @@ def _log_eval(law: Law, thetas: np.ndarray, X: Sequence[np.ndarray]) -> np.ndarr
     if not len(thetas):
         return np.empty((0, m))
     with np.errstate(all="ignore"):
-        # the lambdified law broadcasts parameters of shape (R, 1) against the columns
-        out = law.compiled._f(*[thetas[:, j, None] for j in range(thetas.shape[1])], *X)
-        out = np.log(np.broadcast_to(np.asarray(out, dtype=float), (len(thetas), m)))
+        out = np.log(law.compiled.rows(thetas, X))
     return np.where(np.isfinite(out), out, np.nan)
 
 

@@ -29,9 +29,10 @@ from scipy.stats import qmc
 
 from .errors import OptionError
 from .optimize import stationary_point
-from .optimize.allocation import parse_cost
+from .optimize.allocation import evaluate_cost, parse_cost
+from .optimize.solve import substitute
 from .predict import Predictor, _log_eval, parse_point
-from .symbols import interpolate, scale, symbol
+from .symbols import interpolate, scale
 
 __all__ = ["Target", "parse_target", "target_point", "target_replicates", "candidates_from_ranges", "Suggestion",
            "suggest", "sweep_spec"]
@@ -149,8 +150,7 @@ def _closed_form(pred: Predictor, v: str, pt, thetas, grid, vals, X) -> np.ndarr
         return None
     syms = [pred.law.symbol(p) for p in pred.law.param_names]
     others = [u for u in pred.variables if u != v]
-    expr = opt.closed_form.xreplace({symbol(u): sp.Float(pt[u]) for u in others})
-    expr = expr.xreplace({s: sp.Float(pt[s.name]) for s in expr.free_symbols if s.name in others})
+    expr = substitute(opt.closed_form, {u: pt[u] for u in others})
     f = sp.lambdify(syms, expr, "numpy")
     with np.errstate(all="ignore"):
         x = np.asarray(f(*[thetas[:, j] for j in range(thetas.shape[1])]), dtype=complex)
@@ -158,7 +158,7 @@ def _closed_form(pred: Predictor, v: str, pt, thetas, grid, vals, X) -> np.ndarr
     x = np.where(ok, x.real, np.nan)
     Xv = [np.nan_to_num(x, nan=grid[0]) if u == v else np.full(len(x), pt[u]) for u in pred.variables]
     with np.errstate(all="ignore"):  # row r of thetas at row r of the columns
-        at_x = np.log(np.asarray(pred.law.compiled._f(*thetas.T, *Xv), dtype=float))
+        at_x = np.log(pred.law.compiled(list(thetas.T), Xv))
     best = np.nanmin(np.where(np.isfinite(vals), vals, np.nan), axis=1)
     return np.where(ok & (at_x <= best + 1e-12), x, np.nan)
 
@@ -176,10 +176,7 @@ def candidates_from_ranges(ranges: Mapping[str, tuple[float, float]], n: int = 2
         cols = {}
         for k, v in enumerate(names):
             lo, hi = ranges[v]
-            if scale(v) == "log" and lo > 0:
-                cols[v] = np.exp(np.log(lo) + u[:, k] * (np.log(hi) - np.log(lo)))
-            else:
-                cols[v] = lo + u[:, k] * (hi - lo)
+            cols[v] = interpolate(v, lo, hi, u[:, k])
             if v in integer:
                 cols[v] = np.clip(np.round(cols[v]), max(1.0, math.ceil(lo)), math.floor(hi))
         frame = pd.DataFrame(cols)
@@ -240,9 +237,7 @@ def _costs(cost: str, frame: pd.DataFrame) -> np.ndarray:
     if missing:
         raise OptionError(f"the cost '{cost}' uses {missing}, which the candidates lack (they have "
                           f"{', '.join(map(str, frame.columns))})")
-    f = sp.lambdify([symbol(v) for v in names], expr, "numpy")
-    with np.errstate(all="ignore"):
-        c = np.broadcast_to(np.asarray(f(*[frame[v].to_numpy(float) for v in names]), float), (len(frame),))
+    c = np.broadcast_to(evaluate_cost(expr, {v: frame[v].to_numpy(float) for v in names}), (len(frame),))
     if not np.all(np.isfinite(c) & (c > 0)):
         raise OptionError(f"the cost '{cost}' is not positive and finite at every candidate")
     return c.copy()

@@ -26,6 +26,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         err_console.print("note: no optima.json in the folder: deriving the optima (sympy, a few seconds) and "
                           "writing it", markup=False, soft_wrap=True)
     with err_console.status("writing the report"):
-        path = write_report(args.folder, out)
+        path = write_report(data, out)
     wrote(path)
     return 0

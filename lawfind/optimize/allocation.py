@@ -38,6 +38,15 @@ def parse_cost(cost: str, variables: Sequence[str] = ()) -> sp.Expr:
         raise FormulaError(f"cannot read the cost '{cost}' (write e.g. '6*Na*D'): {exc}") from None
 
 
+def evaluate_cost(expr: sp.Expr, columns: Mapping[str, np.ndarray | float]) -> np.ndarray:
+    """A cost (:func:`parse_cost`) at the points given by ``columns`` (one array or number per variable
+    the cost uses; numpy's floating-point warnings silenced)."""
+    names = sorted(s.name for s in expr.free_symbols)
+    f = sp.lambdify([symbol(n) for n in names], expr, "numpy")
+    with np.errstate(all="ignore"):
+        return np.asarray(f(*(columns[n] for n in names)), dtype=float)
+
+
 def compute_optimal(
     law: Law,
     values: Mapping[str, float] | None = None,

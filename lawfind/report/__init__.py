@@ -17,9 +17,9 @@ printer), style and script inline, so it opens offline and can be mailed.
 from __future__ import annotations
 
 from .analysis import analyse_discovery
-from .builder import build_report, render, write_report
+from .builder import build_report, write_report
 from .folder import DiscoveryFolder, read_folder
 from .tables import candidates_table, runs_table, split_labels
 
-__all__ = ["build_report", "write_report", "render", "read_folder", "DiscoveryFolder", "analyse_discovery",
+__all__ = ["build_report", "write_report", "read_folder", "DiscoveryFolder", "analyse_discovery",
            "candidates_table", "runs_table", "split_labels"]

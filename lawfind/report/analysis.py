@@ -16,14 +16,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import sympy as sp
 
 from ..errors import LawfindError
 from ..laws import Law
 from ..optimize import analyse, default_cost
-from ..optimize.allocation import parse_cost
+from ..optimize.allocation import evaluate_cost, parse_cost
 from ..parallel import parallel_map
-from ..symbols import interpolate, symbol
+from ..symbols import interpolate
 
 __all__ = ["analyse_discovery", "HOOKS", "REPORT_TIMEOUT"]
 
@@ -117,8 +116,6 @@ def analyse_discovery(law: Law, values: Mapping[str, float], ranges: Mapping[str
 def _largest_cost(cost: str, law: Law, runs: pd.DataFrame | None, middle: Mapping[str, float]) -> float:
     """The cost of the most expensive run (of the data's middle where the runs are not given)."""
     expr = parse_cost(cost, law.variables)
-    names = sorted(s.name for s in expr.free_symbols)
-    f = sp.lambdify([symbol(n) for n in names], expr, "numpy")
-    if runs is not None and all(n in runs.columns for n in names):
-        return float(np.max(f(*(runs[n].to_numpy(float) for n in names))))
-    return float(f(*(middle[n] for n in names)))
+    if runs is not None and all(s.name in runs.columns for s in expr.free_symbols):
+        return float(np.max(evaluate_cost(expr, {s.name: runs[s.name].to_numpy(float) for s in expr.free_symbols})))
+    return float(evaluate_cost(expr, middle))

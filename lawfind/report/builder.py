@@ -34,20 +34,21 @@ from .figures import embed, front, runs_by_split
 from .folder import DiscoveryFolder, read_folder
 from .tables import SPLITS
 
-__all__ = ["build_report", "write_report", "render"]
+__all__ = ["build_report", "write_report"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def write_report(folder: str | Path, out: str | Path | None = None, *, save_optima: bool = True) -> Path:
-    """Write the report of a discovery's output folder (default ``FOLDER/report.html``).
+def write_report(folder: str | Path | DiscoveryFolder, out: str | Path | None = None) -> Path:
+    """Write the report of a discovery's output folder (default ``FOLDER/report.html``); ``folder`` may
+    be one already read (:func:`read_folder`).
 
-    ``optima.json`` is derived where the folder lacks it and, with ``save_optima``, written beside
-    ``best.json``. Returns the report's path.
+    ``optima.json`` is derived where the folder lacks it and written beside ``best.json``. Returns the
+    report's path.
     """
-    data = read_folder(folder)
+    data = folder if isinstance(folder, DiscoveryFolder) else read_folder(folder)
     html, optima = _page(data)
-    if data.optima is None and save_optima:
+    if data.optima is None:
         write_json(data.path / "optima.json", optima)
     path = Path(out) if out is not None else data.path / "report.html"
     path.write_text(html, encoding="utf-8")
@@ -57,11 +58,6 @@ def write_report(folder: str | Path, out: str | Path | None = None, *, save_opti
 def build_report(folder: str | Path) -> str:
     """The report's HTML for a discovery's output folder (optima derived where the folder lacks them)."""
     return _page(read_folder(folder))[0]
-
-
-def render(data: DiscoveryFolder) -> str:
-    """The page of a folder that has been read (its optima derived if it lacks them)."""
-    return _page(data)[0]
 
 
 def _analyse(data: DiscoveryFolder) -> dict:
@@ -96,6 +92,7 @@ def _page(data: DiscoveryFolder) -> tuple[str, dict]:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _num
+    env.filters["interval"] = _interval
     return env.get_template("report.html.j2").render(**context), optima
 
 
@@ -127,7 +124,7 @@ def _law(data: DiscoveryFolder) -> dict:
     return {"form": Markup(mathml(law.expr, 4)), "fitted": Markup(mathml(law.substitute(data.values), 4)),
             "latex": record.get("latex", ""), "tex": _read(data.path / "best.tex"), "params": params,
             "metrics": record.get("metrics") or {}, "admissible": adm.get("admissible"),
-            "reasons": adm.get("reasons") or [], "limit": adm.get("limit"), "n_replicates": _n_replicates(record),
+            "reasons": adm.get("reasons") or [], "limit": adm.get("limit"), "n_replicates": len(bootstrap_replicates(record)),
             "extrapolation": sel.get("extrapolation_rmse_log"), "extrapolation_se": sel.get("extrapolation_se"),
             "selection": sel.get("model_selection", ""), "expression": record.get("expression", ""),
             "columns": {k: v for k, v in (record.get("columns") or {}).items() if k != v},
@@ -215,7 +212,8 @@ def _optima(data: DiscoveryFolder, opt: Mapping) -> dict:
 
 def _partial_dependence(data: DiscoveryFolder, at: Mapping[str, float], ranges, minima) -> str:
     """Each variable across its data range, the others at ``at``, with the replicates' 95 % band."""
-    pred = replace(Predictor.from_json(data.path / "best.json"), noise_sd=None)  # the constants' interval only
+    pred = Predictor.from_record(data.law, data.values, data.record, str(data.path / "best.json"))
+    pred = replace(pred, noise_sd=None)  # the constants' interval only
     curves, bands = {}, {}
     for v in data.law.variables:
         grid = interpolate(v, *ranges[v], np.linspace(0, 1, 120))
@@ -276,6 +274,11 @@ def _range(x: np.ndarray) -> str:
     return "" if not len(x) else f"{_num(np.min(x))} to {_num(np.max(x))}"
 
 
+def _interval(pair) -> str:
+    """``[low, high]`` of an interval, or a dash where there is none."""
+    return f"[{_num(pair[0])}, {_num(pair[1])}]" if pair else "–"
+
+
 def _num(x, digits: int = 4) -> str:
     """A number to ``digits`` significant digits; a dash for none."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
@@ -292,11 +295,6 @@ def _text(x) -> str:
 
 def _sortable(x) -> float:
     return float(x) if x is not None and np.isfinite(float(x)) else math.inf
-
-
-def _n_replicates(record: Mapping) -> int:
-    boot = record.get("bootstrap_samples") or {}
-    return len(boot.get("values") or [])
 
 
 def _read(path: Path) -> str:
