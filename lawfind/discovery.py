@@ -220,8 +220,9 @@ class Discovery(RegressorMixin, BaseEstimator):
         aside = [s for s in scored if not s.verdict.ok]
         pool = [s for s in scored if s.verdict.ok or not self.admissible]
         if not pool:
+            why = _reasons(Counter(s.verdict.category for s in aside))
             raise FitError(f"every one of the {len(scored)} candidate laws is inadmissible "
-                           f"({_reasons(Counter(s.verdict.category for s in aside))}): try --engine grammar, or --admissible off to see them")
+                           f"({why}): try --engine grammar, or --admissible off to see them")
         ranked = self._extrapolate(self._shortlist(pool), sel, splits.origins, report)
         front, confirmed = self._front(ranked, sel, roles)
         aside += confirmed

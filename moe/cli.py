@@ -73,12 +73,12 @@ def _sweep(args) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .spec import expand, load_spec
-    from .sweep import read_failures, read_journal, run_sweep
+    from .sweep import read_records, run_sweep
 
     plan = expand(load_spec(args.spec))
     runs = plan.runs
-    done = {r["run_key"] for r in read_journal(args.out)}
-    failed = {r["run_key"] for r in read_failures(args.out)} - done
+    finished, failures = read_records(args.out)
+    done, failed = {r["run_key"] for r in finished}, set(failures)  # failures: keys that never finished
     n_done, n_failed = sum(r.key in done for r in runs), sum(r.key in failed for r in runs)
     print(f"{len(runs)} runs in the spec, {n_done} already finished, {n_failed} failed before"
           + ("" if not n_failed else " (rerun)" if args.retry_failed else " (skipped; --retry-failed reruns them)"))
@@ -132,8 +132,9 @@ def _single(args) -> int:
         return 1
     print(f"loss {row['loss']:.4f} after D={row['D']:.4g} tokens; {row['tokens_per_s']:.0f} tokens/s; "
           f"dispatch {row['dispatch']}")
-    if divergence(row["loss"], row["vocab_size"]):
-        print(f"warning: {divergence(row['loss'], row['vocab_size'])}", file=sys.stderr)
+    why = divergence(row["loss"], row["vocab_size"])
+    if why:
+        print(f"warning: {why}", file=sys.stderr)
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(row, fh, indent=2)

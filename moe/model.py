@@ -203,6 +203,7 @@ class Experts(nn.Module):
         return "loop"
 
 
+@functools.lru_cache(maxsize=None)
 def grouped_mm_unsupported(device_type: str, dtype: torch.dtype, widths: tuple[int, ...],
                            capability: tuple[int, int] | None = None) -> str | None:
     """Why ``grouped_mm`` cannot run for these operands, or ``None`` where it can.
@@ -210,11 +211,11 @@ def grouped_mm_unsupported(device_type: str, dtype: torch.dtype, widths: tuple[i
     It runs on the CPU in fp32 and bf16 (torch 2.13) and on CUDA in bf16 with compute capability >= 8.0
     (the ``torch.nn.functional.grouped_mm`` documentation); every row (``widths``: d_model and the
     expert width) must be a multiple of 16 bytes in ``dtype``. A pure function, so the CUDA decision
-    can be tested without a GPU.
+    can be tested without a GPU; cached, since every MoE layer asks on every forward pass.
     """
     if not hasattr(F, "grouped_mm"):
         return f"this torch ({torch.__version__}) has no torch.nn.functional.grouped_mm"
-    size = torch.empty((), dtype=dtype).element_size()
+    size = dtype.itemsize
     unaligned = [w for w in widths if (w * size) % 16]
     if unaligned:
         return (f"rows of width {unaligned[0]} in {dtype} are not 16-byte aligned "

@@ -25,7 +25,7 @@ from .data import load_corpus
 from .spec import RunSpec
 from .train import divergence, train
 
-__all__ = ["SweepResult", "run_sweep", "read_journal", "read_failures", "journal_path"]
+__all__ = ["SweepResult", "run_sweep", "read_records", "read_journal", "read_failures", "journal_path"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def journal_path(out: str | Path) -> Path:
     return out.with_name(out.name + ".journal.jsonl")
 
 
-def _read(out: str | Path) -> tuple[list[dict], dict[str, dict]]:
+def read_records(out: str | Path) -> tuple[list[dict], dict[str, dict]]:
     """Finished rows (first line per key) and failures of keys that never finished (last line per key).
 
     A torn last line (a kill mid-write) is ignored; lines without a status are finished rows.
@@ -67,12 +67,12 @@ def _read(out: str | Path) -> tuple[list[dict], dict[str, dict]]:
 
 def read_journal(out: str | Path) -> list[dict]:
     """The finished rows in the journal of ``out``."""
-    return _read(out)[0]
+    return read_records(out)[0]
 
 
 def read_failures(out: str | Path) -> list[dict]:
     """The failure records of runs in the journal of ``out`` that have not finished since."""
-    return list(_read(out)[1].values())
+    return list(read_records(out)[1].values())
 
 
 def _append(path: Path, record: dict) -> None:
@@ -124,7 +124,7 @@ def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, bac
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows, failed = _read(out)
+    rows, failed = read_records(out)
     done = {r["run_key"] for r in rows}
     runs = list(runs)
     pending = [r for r in runs if r.key not in done and (retry_failed or r.key not in failed)]
@@ -157,9 +157,10 @@ def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, bac
                     for f in finished:
                         run = futures.pop(f)
                         try:
-                            finish(f.result())
+                            record = f.result()
                         except Exception as exc:  # the worker process died (e.g. killed for memory)
-                            finish(_failure(run, f"{type(exc).__name__}: {exc}", time.perf_counter()))
+                            record = _failure(run, f"{type(exc).__name__}: {exc}", time.perf_counter())
+                        finish(record)
     elif backend == "ray":
         import ray
 
@@ -171,9 +172,10 @@ def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, bac
             ready, _ = ray.wait(list(refs), num_returns=1)
             run = refs.pop(ready[0])
             try:
-                finish(ray.get(ready[0]))
+                record = ray.get(ready[0])
             except Exception as exc:  # the worker died
-                finish(_failure(run, f"{type(exc).__name__}: {exc}", time.perf_counter()))
+                record = _failure(run, f"{type(exc).__name__}: {exc}", time.perf_counter())
+            finish(record)
     else:
         raise ValueError(f"unknown backend '{backend}': choose local or ray")
     return SweepResult(pd.DataFrame(rows), tuple(failed.values()), len(pending))

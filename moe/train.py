@@ -127,8 +127,6 @@ def train(model_cfg: MoEConfig, cfg: TrainConfig, corpus: Corpus, progress=None)
         ts = time.perf_counter()
         with autocast():
             _, loss, aux = model(x.to(device), y.to(device))
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"diverged: the training loss is {loss.item()} at step {step + 1} of {steps}")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -136,6 +134,8 @@ def train(model_cfg: MoEConfig, cfg: TrainConfig, corpus: Corpus, progress=None)
         if device.type == "cuda":
             torch.cuda.synchronize()
         train_time += time.perf_counter() - ts
+        if not torch.isfinite(loss):  # checked after the step's sync: no extra stall on CUDA
+            raise TrainingDiverged(f"diverged: the training loss is {loss.item()} at step {step + 1} of {steps}")
         if "load" in aux and step >= steps - max(1, steps // 10):
             loads.append(aux["load"].float().cpu())
         if (step + 1) % every == 0 or step == steps - 1:

@@ -17,8 +17,8 @@ from ..discovery import MODEL_SELECTION, VALIDATION, Discovery
 from ..export import fit_to_dict, write_json
 from ..files import file_sha256
 from ..search import ENGINES
-from .common import (HOLDOUT, add_data_args, at_least, choice, console, err_console, load, names, output_folder,
-                     positive)
+from .common import (HOLDOUT, add_command, add_data_args, at_least, choice, console, err_console, load, names,
+                     output_folder, positive)
 
 ENGINE_CHOICES = ("default", *ENGINES)
 
@@ -29,8 +29,7 @@ EXAMPLE = ("example:\n  lawfind discover runs/planted_moe5.parquet --out out/dis
 
 
 def register(sub) -> None:
-    p = sub.add_parser("discover", help="search functional forms and choose a law (the main job)", epilog=EXAMPLE,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(sub, "discover", "search functional forms and choose a law (the main job)", EXAMPLE)
     add_data_args(p)
     p.add_argument("--engine", type=choice("engine", ENGINE_CHOICES), default="default",
                    help="default (the grammar engine and pyoperon over one pool with the catalogue), grammar, "
@@ -103,7 +102,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         with err_console.status("writing the report (optima with sympy, figures)"):
             write_report(out)
         written = list(out.iterdir())
-    console.print(f"wrote {', '.join(sorted(p.name for p in written))} to {args.out}/")
+    console.print(f"wrote {', '.join(sorted(p.name for p in written))} to {args.out}/", markup=False)
     return 0
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from ..data import read_table
 from ..errors import OptionError
 from ..predict import METHODS, Predictor, average_laws, parse_point, predict
-from .common import at_least, choice, console, fraction, output_file, print_table
+from .common import add_command, at_least, choice, console, fraction, output_file, print_table, wrote
 
 EXAMPLE = ("example:\n  lawfind predict out/discover/best.json --at \"N=7e9,Na=1.4e9,G=8,S=0.25,D=2e12\"\n"
            "  lawfind predict fit.json --grid configs.csv --out predictions.csv\n"
@@ -18,8 +18,7 @@ EXAMPLE = ("example:\n  lawfind predict out/discover/best.json --at \"N=7e9,Na=1
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="predicted loss with confidence and prediction intervals", epilog=EXAMPLE,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(sub, "predict", "predicted loss with confidence and prediction intervals", EXAMPLE)
     p.add_argument("fit", help="a best.json (from discover) or a fit JSON (from fit --out --bootstrap N)")
     p.add_argument("--at", action="append", default=[], help="a configuration, e.g. \"N=7e9,Na=1.4e9,G=8,S=0.25,D=2e12\" "
                    "(repeatable)")
@@ -83,5 +82,5 @@ def cmd_predict(args: argparse.Namespace) -> int:
                       "intervals there assume the law holds beyond the data", markup=False)
     if out:
         table.to_csv(out, index=False)
-        console.print(f"wrote {out}")
+        wrote(out)
     return 0

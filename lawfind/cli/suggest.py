@@ -12,7 +12,7 @@ from ..errors import DataError, OptionError
 from ..laws import parse_ranges
 from ..predict import Predictor, parse_point
 from ..suggest import candidates_from_ranges, parse_target, suggest, sweep_spec
-from .common import at_least, console, output_folder, positive, print_table
+from .common import add_command, at_least, console, output_folder, positive, print_table
 
 EXAMPLE = ("example:\n  lawfind suggest out/discover/best.json --target \"G*\" --budget 1e19 --n 8\n"
            "  lawfind suggest fit.json --target \"loss@N=7e9,D=2e12\" --ranges N=1e8:2e10 --out out/next\n"
@@ -20,8 +20,7 @@ EXAMPLE = ("example:\n  lawfind suggest out/discover/best.json --target \"G*\" -
 
 
 def register(sub) -> None:
-    p = sub.add_parser("suggest", help="the next runs that most shrink an interval per unit cost", epilog=EXAMPLE,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(sub, "suggest", "the next runs that most shrink an interval per unit cost", EXAMPLE)
     p.add_argument("fit", help="a best.json (from discover) or a fit JSON with bootstrap replicates")
     p.add_argument("--target", required=True, help="'G*', 'S*' (an optimum) or 'loss@N=7e9,D=2e12' (a prediction)")
     p.add_argument("--n", type=at_least(1), default=8, help="runs to choose (default: 8)")
