@@ -124,15 +124,6 @@ class Law:
         return Law(self.name, self.expr, self.variables, tuple(new.get(p.name, p) for p in self.params),
                    self.citation, self.certainty, self.reference, self.notes)
 
-    def rename_variables(self, mapping: Mapping[str, str]) -> Law:
-        """A copy whose variables are renamed (``{"N": "dense_parameter_count"}``)."""
-        subs = {}
-        for old, new in mapping.items():
-            if old in self.variables:
-                subs[self.symbol(old)] = symbol(new)
-        return Law(self.name, self.expr.xreplace(subs), tuple(mapping.get(v, v) for v in self.variables),
-                   self.params, self.citation, self.certainty, self.reference, self.notes)
-
     def substitute(self, values: Mapping[str, float]) -> sp.Expr:
         """The expression with parameter values substituted (as sympy Floats)."""
         return self.expr.xreplace({self.symbol(k): sp.Float(v) for k, v in values.items()

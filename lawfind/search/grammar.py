@@ -44,10 +44,10 @@ from .base import Candidate, Progress
 
 __all__ = ["GrammarEngine", "Form", "Block", "base_forms", "expand"]
 
-#: Modifier kinds of the model term (at most one per variable), of the data term, and additive ones.
+#: Modifier kinds of the model term (at most one per variable) and of the data term; the others are
+#: "additive" and "ratio".
 MODEL_KINDS = ("power", "hook", "qhook", "shook", "sat", "exponent")
 DATA_KINDS = ("dexponent",)
-OTHER_KINDS = ("additive", "ratio")
 
 
 @dataclass(frozen=True, order=True)
