@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Replicates", "refit_replicates", "screen_starts", "levenberg_marquardt"]
+__all__ = ["Problem", "Replicates", "refit_replicates", "screen_starts", "levenberg_marquardt"]
 
 _SHORT = 20  # iterations every start gets
 _KEEP = 1.5  # then starts within this factor of their replicate's best objective go on
@@ -34,6 +35,32 @@ _MAXITER = 2000  # iterations a start may take in all (ridges of the objective t
 _FTOL = 1e-10  # converged: the decrease still on offer is below this share of the objective
 _EPS = 0.02  # share of the IRLS weight kept outside the Huber threshold
 _CHUNK = 1024  # (replicate, start) rows per batch: the Jacobian of one batch is 8 B * rows * P * n
+
+
+class Problem(Protocol):
+    """What the batched refits need of a fitting problem (the fitter's, :func:`lawfind.fit.fit_law`'s).
+
+    Attributes
+    ----------
+    loss:
+        ``"huber"`` or ``"lsq"``.
+    delta:
+        The Huber threshold on log residuals.
+    n:
+        Number of runs.
+    """
+
+    loss: str
+    delta: float
+    n: int
+
+    def batch(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log residuals ``(B, n)`` and their Jacobian ``(B, P, n)`` at the rows of ``Z`` ``(B, P)``."""
+        ...
+
+    def rho(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The loss of each log residual and its derivative."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +88,7 @@ class Replicates:
     switched: np.ndarray
 
 
-def _curvature_weights(problem, r: np.ndarray) -> np.ndarray:
+def _curvature_weights(problem: Problem, r: np.ndarray) -> np.ndarray:
     """Weights of the Gauss-Newton matrix: Huber's own curvature (1 inside ``delta``, 0 outside),
     plus a small share ``_EPS`` of the IRLS weight ``delta/|r|`` outside so that the matrix stays
     regular when few residuals lie inside; 1 for squares."""
@@ -95,7 +122,7 @@ def _objective(h: np.ndarray, W: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(f), f, np.inf)
 
 
-def _model(problem, Z: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _model(problem: Problem, Z: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objective ``(B,)``, gradient ``(B, P)`` and Gauss-Newton matrix ``(B, P, P)`` at ``Z``."""
     r, J = problem.batch(Z)
     h, dh = problem.rho(r)
@@ -106,7 +133,7 @@ def _model(problem, Z: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return f, g, H
 
 
-def levenberg_marquardt(problem, Z: np.ndarray, W: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+def levenberg_marquardt(problem: Problem, Z: np.ndarray, W: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                         maxiter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minimise the weighted objective from every row of ``Z`` at once (bounds by projection).
 
@@ -153,7 +180,7 @@ def levenberg_marquardt(problem, Z: np.ndarray, W: np.ndarray, lo: np.ndarray, h
     return Z, f, conv
 
 
-def screen_starts(problem, weights: np.ndarray, candidates: np.ndarray, keep: int) -> np.ndarray:
+def screen_starts(problem: Problem, weights: np.ndarray, candidates: np.ndarray, keep: int) -> np.ndarray:
     """For each replicate, the ``keep`` candidates ``(R, m, P)`` of lowest objective under its weights."""
     R, m, P = candidates.shape
     if keep >= m:
@@ -170,14 +197,14 @@ def screen_starts(problem, weights: np.ndarray, candidates: np.ndarray, keep: in
     return np.take_along_axis(candidates, order[:, :, None], axis=1)
 
 
-def refit_replicates(problem, best_z: np.ndarray, weights: np.ndarray, starts: np.ndarray, lo: np.ndarray,
+def refit_replicates(problem: Problem, best_z: np.ndarray, weights: np.ndarray, starts: np.ndarray, lo: np.ndarray,
                      hi: np.ndarray, progress: Callable[[int, int], None] | None = None) -> Replicates:
     """Refit every replicate from the best point and from its own extra starts, each to convergence.
 
     Parameters
     ----------
     problem:
-        The fitter's problem (``lawfind.fit._Problem``).
+        The fitting problem (:class:`Problem`).
     best_z:
         The full fit's optimum, ``(P,)``.
     weights:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import OptimizeResult, minimize
@@ -149,6 +150,36 @@ class FitResult:
         """The law's sympy expression with fitted numbers substituted."""
         return self.law.substitute(self.group_values(level))
 
+    def _constant(self, name: str) -> str:
+        """``A=406.4`` or, bootstrapped, ``A=406.4 [380.1, 431.2]``."""
+        text = f"{name}={self.values[name]:.4g}"
+        if self.intervals and name in self.intervals:
+            lo, hi = self.intervals[name]
+            text += f" [{lo:.4g}, {hi:.4g}]"
+        return text
+
+    def __repr__(self) -> str:
+        consts = ", ".join(self._constant(k) for k in self.values)
+        return f"FitResult({self.law.name}: {consts}; n={self.n_obs}, rmse_log={self.rmse_log:.3g})"
+
+    def _repr_html_(self) -> str:
+        """A table of the constants (value, standard error, 95 % interval) under the law and the fit's size."""
+        from html import escape
+
+        def cell(x: float | None) -> str:
+            return "" if x is None else f"{x:.4g}"
+
+        rows = []
+        for k, v in self.values.items():
+            se = self.stderr.get(k) if self.stderr else None
+            ci = self.intervals.get(k) if self.intervals else None
+            rows.append(f"<tr><td>{escape(k)}</td><td>{cell(v)}</td><td>{cell(se)}</td>"
+                        f"<td>{'' if ci is None else f'[{ci[0]:.4g}, {ci[1]:.4g}]'}</td></tr>")
+        caption = (f"{escape(self.law.name)}: L = {escape(str(self.law.expr))}<br>n = {self.n_obs}, "
+                   f"rmse of log loss = {self.rmse_log:.3g}, {'converged' if self.converged else 'NOT converged'}")
+        return (f"<table><caption>{caption}</caption><thead><tr><th>constant</th><th>value</th><th>stderr</th>"
+                f"<th>95% interval</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
 
 class _Problem:
     """The objective over an expanded parameter vector ``z`` (log-scaled where a param asks)."""
@@ -252,12 +283,11 @@ class _Problem:
                 theta.append(V[:, cols[0], None])  # (B, 1)
             else:
                 theta.append(V[:, cols][:, self.gidx])  # (B, n): the value of each run's level
-        out = self.compiled._fg(*theta, *self.X)
-        pred = np.broadcast_to(out[0], (len(Z), self.n))
+        pred, grads = self.compiled.batch_value_and_jacobian(theta, self.X, (len(Z), self.n))
         inv = 1.0 / pred
         J = np.empty((len(Z), len(self.slots), self.n))
         for s, j in enumerate(self.slot_param):
-            np.multiply(out[1 + j], inv, out=J[:, s])  # d log(pred) / d value
+            np.multiply(grads[j], inv, out=J[:, s])  # d log(pred) / d value
             if self.onehot is not None:
                 J[:, s] *= self.onehot[s]
             if self.log_scale[s]:
@@ -359,6 +389,38 @@ def fit_law(
     -------
     FitResult
     """
+    _check_options(law, table, loss, starts, delta, seed, per_group, n_starts, bootstrap, boot_starts)
+    problem = _Problem(law, table, loss, delta, per_group)
+    if len(problem.names) > len(table):
+        raise FitError(f"law '{law.name}' has {len(problem.names)} constants but only {len(table)} runs: "
+                       "add runs or choose a smaller law")
+    rng = np.random.default_rng(seed)
+    bounds = problem.bounds_z()
+    lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
+    hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
+    z0s = _initial_points(problem, n_starts, starts, initial, screen, rng, lo, hi)
+    ok = _multistart(problem, z0s, bounds, lo, hi)
+    best = min(ok, key=lambda r: r.fun)
+    fit = _diagnose(problem, table, best, ok, len(z0s), lo, hi)
+    boot = _bootstrap_summary(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi, progress)
+    values = problem.to_values(best.x)
+    with np.errstate(all="ignore"):
+        resid = np.log(problem.compiled(problem._theta(values), problem.X)) - problem.logy
+    rmse = float(np.sqrt(np.mean(resid ** 2)))
+
+    return FitResult(
+        law=law, values=dict(zip(problem.names, values.tolist())), objective=float(best.fun), loss=loss,
+        delta=delta, n_obs=len(table), converged=fit.converged, n_starts=len(z0s), n_at_best=fit.n_at_best,
+        at_bound=fit.at_bound, stderr=boot.stderr, intervals=boot.intervals, bootstrap=boot.replicates,
+        group=table.group, groups=problem.levels, per_group=tuple(per_group), data_hash=table.data_hash(),
+        warnings=fit.notes + boot.notes, boot_starts=boot_starts if bootstrap else 0, boot_failed=boot.failed,
+        boot_switched=boot.switched, noise=repeat_noise(table), rmse_log=rmse,
+    )
+
+
+def _check_options(law: Law, table: RunTable, loss: str, starts: str, delta: float, seed: int,
+                   per_group: Sequence[str], n_starts: int, bootstrap: int, boot_starts: int) -> None:
+    """Refuse options :func:`fit_law` cannot use, naming the option and the fix."""
     check_choice("loss", loss, LOSSES)
     check_choice("starts", starts, ("lhs", "grid"))
     if not (np.isfinite(delta) and delta > 0):
@@ -377,24 +439,27 @@ def fit_law(
         raise OptionError("per-group parameters need a group column: pass group=... (--group COLUMN)")
     if n_starts < 1 or bootstrap < 0 or boot_starts < 1:
         raise OptionError("n_starts and boot_starts must be at least 1 and bootstrap at least 0")
-    problem = _Problem(law, table, loss, delta, per_group)
-    if len(problem.names) > len(table):
-        raise FitError(f"law '{law.name}' has {len(problem.names)} constants but only {len(table)} runs: "
-                       "add runs or choose a smaller law")
-    rng = np.random.default_rng(seed)
-    bounds = problem.bounds_z()
+
+
+def _initial_points(problem: _Problem, n_starts: int, starts: str, initial: Sequence[Mapping[str, float]],
+                    screen: int | None, rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The starts, ``(S, P)`` in the fitter's coordinates: the given ``initial`` points, then ``n_starts``
+    drawn ones, inside the bounds; only the ``screen`` best by objective where asked."""
     z0s = problem.starts(n_starts, starts, rng)
-    lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
-    hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
     if initial:
-        given = np.array([[float(point[law.params[j].name]) for j, _ in problem.slots] for point in initial])
+        given = np.array([[float(point[problem.law.params[j].name]) for j, _ in problem.slots] for point in initial])
         with np.errstate(all="ignore"):
             z0s = np.vstack([problem.to_z(given), z0s])
     z0s = np.clip(np.nan_to_num(z0s, nan=0.0), lo, hi)
     if screen is not None and screen < len(z0s):
         f0 = np.array([problem(z)[0] for z in z0s])
         z0s = z0s[np.argsort(f0)[:screen]]
-    # every start gets a short L-BFGS-B run; the most promising are then run to convergence
+    return z0s
+
+
+def _multistart(problem: _Problem, z0s: np.ndarray, bounds, lo: np.ndarray, hi: np.ndarray) -> list[OptimizeResult]:
+    """L-BFGS-B from every start (a short run each; the ``_POLISH`` most promising then to convergence,
+    then Newton steps on the Huber loss): the runs that ended on a finite objective."""
     runs = [_minimise(problem, z0, bounds, maxiter=_SHORT) for z0 in z0s]
     order = np.argsort([r.fun for r in runs])
     for i in order[:_POLISH]:
@@ -403,59 +468,75 @@ def fit_law(
     _newton_polish(problem, runs, order[:_POLISH], lo, hi)
     ok = [r for r in runs if np.isfinite(r.fun) and r.fun < _BAD]
     if not ok:
-        raise FitError(f"no start of law '{law.name}' gave a finite, positive prediction for every run: "
+        raise FitError(f"no start of law '{problem.law.name}' gave a finite, positive prediction for every run: "
                        "give initial ranges (--init NAME=LOW:HIGH) closer to plausible values")
-    best = min(ok, key=lambda r: r.fun)
+    return ok
+
+
+class _Diagnosis(NamedTuple):
+    converged: bool
+    n_at_best: int
+    at_bound: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def _diagnose(problem: _Problem, table: RunTable, best: OptimizeResult, ok: list[OptimizeResult], n_starts: int,
+              lo: np.ndarray, hi: np.ndarray) -> _Diagnosis:
+    """How the best start went: converged, how many starts reached it, constants on a bound, and notes."""
     n_at_best = sum(1 for r in ok if r.fun <= best.fun + 1e-6 * max(abs(best.fun), 1e-12))
     _, grad = problem(best.x)
     scale = max(abs(best.fun), 1e-12)
     # L-BFGS-B may stop "abnormally" once float precision is exhausted at a true optimum: judge by
     # the gradient, and by the iteration limit
     converged = best.get("newton", False) or best.nit < 2000 and float(np.max(np.abs(grad))) <= 1e-3 * scale + 1e-9
-    values = problem.to_values(best.x)
     at_bound = tuple(n for n, on in zip(problem.names, _on_bound(best.x, lo) | _on_bound(best.x, hi)) if on)
     notes = []
     if not converged:
         notes.append(f"the best start did not converge cleanly ({best.message}); widen --starts or the ranges")
-    if n_at_best < 2 and len(z0s) > 1:
+    if n_at_best < 2 and n_starts > 1:
         notes.append("only one start reached the best optimum: the fit may be fragile")
     if at_bound:
         notes.append(f"parameters on a bound: {', '.join(at_bound)}")
-    const = [v for v in law.variables if v in table.constant_features()]
+    const = [v for v in problem.law.variables if v in table.constant_features()]
     if const:
         notes.append(f"{', '.join(const)} take one value in the data: terms in them are not identifiable")
+    return _Diagnosis(bool(converged), n_at_best, at_bound, tuple(notes))
 
-    stderr = intervals = reps = None
-    failed = switched = 0.0
-    if bootstrap:
-        reps, failed, switched, on_bound = _bootstrap(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi,
-                                                      progress)
-        if len(reps) >= 2:
-            stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
-            lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
-            intervals = {k: (float(a), float(b)) for k, a, b in zip(problem.names, lo_q, hi_q)}
-        if failed > 0.05:
-            notes.append(f"{failed:.0%} of the bootstrap refits converged from none of their starts and are left "
-                         "out of the intervals: the intervals may be too narrow")
-        cut = [f"{name} ({share:.0%})" for name, share in on_bound.items() if share > 0.05]
-        if cut:
-            notes.append(f"bootstrap refits on a bound of {', '.join(cut)}: those intervals stop at the bound (a "
-                         "sign the law's shape requires, or the search's range), not where the data alone put them")
-        if switched > 0.02:
-            notes.append(f"{switched:.0%} of the bootstrap refits found a better optimum away from the best point: "
-                         "the objective has several basins, and the intervals span them")
-    with np.errstate(all="ignore"):
-        resid = np.log(problem.compiled(problem._theta(values), problem.X)) - problem.logy
-    rmse = float(np.sqrt(np.mean(resid ** 2)))
 
-    return FitResult(
-        law=law, values=dict(zip(problem.names, values.tolist())), objective=float(best.fun), loss=loss,
-        delta=delta, n_obs=len(table), converged=converged, n_starts=len(z0s), n_at_best=n_at_best,
-        at_bound=at_bound, stderr=stderr, intervals=intervals, bootstrap=reps, group=table.group,
-        groups=problem.levels, per_group=tuple(per_group), data_hash=table.data_hash(), warnings=tuple(notes),
-        boot_starts=boot_starts if bootstrap else 0, boot_failed=failed, boot_switched=switched,
-        noise=repeat_noise(table), rmse_log=rmse,
-    )
+class _BootSummary(NamedTuple):
+    replicates: np.ndarray | None = None
+    stderr: dict[str, float] | None = None
+    intervals: dict[str, tuple[float, float]] | None = None
+    failed: float = 0.0
+    switched: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+def _bootstrap_summary(problem: _Problem, best_z: np.ndarray, ok: list[OptimizeResult], n_boot: int,
+                       boot_starts: int, rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray,
+                       progress) -> _BootSummary:
+    """Bootstrap refits (:func:`_bootstrap`) summed up: standard errors, 95 % percentile intervals, the
+    shares that failed or switched basin, and notes where those shares or refits on a bound matter."""
+    if not n_boot:
+        return _BootSummary()
+    reps, failed, switched, on_bound = _bootstrap(problem, best_z, ok, n_boot, boot_starts, rng, lo, hi, progress)
+    stderr = intervals = None
+    if len(reps) >= 2:
+        stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
+        lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
+        intervals = {k: (float(a), float(b)) for k, a, b in zip(problem.names, lo_q, hi_q)}
+    notes = []
+    if failed > 0.05:
+        notes.append(f"{failed:.0%} of the bootstrap refits converged from none of their starts and are left "
+                     "out of the intervals: the intervals may be too narrow")
+    cut = [f"{name} ({share:.0%})" for name, share in on_bound.items() if share > 0.05]
+    if cut:
+        notes.append(f"bootstrap refits on a bound of {', '.join(cut)}: those intervals stop at the bound (a "
+                     "sign the law's shape requires, or the search's range), not where the data alone put them")
+    if switched > 0.02:
+        notes.append(f"{switched:.0%} of the bootstrap refits found a better optimum away from the best point: "
+                     "the objective has several basins, and the intervals span them")
+    return _BootSummary(reps, stderr, intervals, failed, switched, tuple(notes))
 
 
 def _newton_polish(problem: _Problem, runs: list, idx, lo: np.ndarray, hi: np.ndarray) -> None:

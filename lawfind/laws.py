@@ -177,6 +177,16 @@ class CompiledLaw:
         with np.errstate(all="ignore"):
             return self.raw_value_and_jacobian(theta, X)
 
+    def batch_value_and_jacobian(self, theta: Sequence[float | np.ndarray], X: Sequence[np.ndarray],
+                                 shape: tuple[int, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Predicted loss and its derivative in each parameter, each broadcast to ``shape``, for
+        parameters that broadcast against the columns: ``(B, 1)`` (one value per parameter row) or
+        ``(B, m)`` (one per row and point) against columns of length ``m`` give ``shape = (B, m)``.
+        The law's value and gradient are evaluated once, in one lambdified call (read-only views;
+        numpy's floating-point error state is left to the caller)."""
+        out = self._fg(*theta, *X)
+        return np.broadcast_to(out[0], shape), [np.broadcast_to(g, shape) for g in out[1:]]
+
     def raw_value_and_jacobian(self, theta: Sequence[float | np.ndarray], X: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`value_and_jacobian`, leaving numpy's floating-point error state to the caller."""
         n = len(X[0]) if len(X) else 1

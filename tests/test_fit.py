@@ -168,3 +168,28 @@ def test_noise_is_the_pooled_variance_of_repeats():
     assert noise["dof"] == 3 and noise["groups"] == 2
     assert noise["sd_log"] == pytest.approx(np.sqrt(ss / 3), rel=1e-12)
     assert repeat_noise(load_runs(frame.iloc[[0, 3, 5]])) is None
+
+
+def test_a_fit_prints_as_what_it_is(chinchilla_table):
+    fit = fit_law(catalog.get("chinchilla2022"), chinchilla_table.subset(np.arange(len(chinchilla_table)) < 120),
+                  n_starts=16, bootstrap=20, seed=0)
+    text = repr(fit)
+    lo, hi = fit.intervals["alpha"]
+    assert text.startswith("FitResult(chinchilla2022: E0=") and f"alpha={fit.values['alpha']:.4g} [{lo:.4g}, {hi:.4g}]" in text
+    assert "n=120" in text and f"rmse_log={fit.rmse_log:.3g}" in text and "array" not in text
+    html = fit._repr_html_()
+    assert html.count("<tr><td>") == 5 and f"<td>{fit.stderr['beta']:.4g}</td>" in html and "converged" in html
+
+
+def test_the_fitters_problem_is_what_the_bootstrap_asks_for(chinchilla_table):
+    from lawfind.bootstrap import Problem
+    from lawfind.fit import _Problem
+
+    problem: Problem = _Problem(catalog.get("chinchilla2022"), chinchilla_table, "huber", 1e-3, ())
+    Z = problem.to_z(np.array([[1.7, 400.0, 400.0, 0.34, 0.28], [1.6, 300.0, 500.0, 0.3, 0.3]]))
+    r, J = problem.batch(Z)
+    assert r.shape == (2, problem.n) and J.shape == (2, 5, problem.n)
+    for b in range(2):  # the batched Jacobian agrees with the single-point gradient of the objective
+        f, g = problem(Z[b])
+        h, dh = problem.rho(r[b])
+        assert f == pytest.approx(h.sum()) and g == pytest.approx(J[b] @ dh, rel=1e-9)
