@@ -7,16 +7,20 @@ Workers are forked, so they inherit the function and its inputs without pickling
 index goes out and the result comes back. Where fork is unavailable, or ``n_jobs`` is 1, the map
 runs in this process. Results come back in the order of the inputs, so a seeded discovery gives the
 same answer with any number of processes.
+
+Ctrl-C belongs to the parent: workers ignore SIGINT (the terminal sends it to the whole process
+group), and the parent, when interrupted, kills its workers at once instead of waiting for them, so
+an interrupted command ends promptly with one line and leaves no process behind.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Sequence
-from typing import Generic
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 __all__ = ["parallel_map", "default_jobs", "Background"]
 
@@ -31,6 +35,11 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def ignore_interrupts() -> None:
+    """In a worker process: leave SIGINT to the parent, which ends the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run(i: int):
@@ -55,17 +64,31 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], n_jobs: int | None = 
         return out
     _TASK = (fn, items)
     results: list = [None] * len(items)
+    pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"), initializer=ignore_interrupts)
     try:
-        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
-            futures = [pool.submit(_run, i) for i in range(len(items))]
-            for done, fut in enumerate(as_completed(futures), 1):
-                i, r = fut.result()
-                results[i] = r
-                if progress:
-                    progress(done, len(items))
+        futures = [pool.submit(_run, i) for i in range(len(items))]
+        for done, fut in enumerate(as_completed(futures), 1):
+            i, r = fut.result()
+            results[i] = r
+            if progress:
+                progress(done, len(items))
+    except BaseException:
+        _kill(pool)  # an error or Ctrl-C: the other results are not wanted, so don't wait for them
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         _TASK = None
     return results
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        p.kill()
+    for p in processes:
+        p.join()
 
 
 class Background(Generic[R]):
@@ -92,6 +115,9 @@ class Background(Generic[R]):
         if self._proc is not None:
             try:
                 self._done = self._recv.recv()
+            except KeyboardInterrupt:
+                self.cancel()
+                raise
             except EOFError:
                 self._done = (False, RuntimeError(f"the background process ended with status {self._proc.exitcode}"))
             finally:
@@ -114,6 +140,7 @@ class Background(Generic[R]):
 
 
 def _send_result(fn: Callable, send) -> None:  # noqa: ANN001
+    ignore_interrupts()
     try:
         send.send((True, fn()))
     except BaseException as exc:  # noqa: BLE001 - carried to the parent, which raises it

@@ -39,3 +39,43 @@ def test_a_cancelled_background_job_leaves_no_process():
     assert not proc.is_alive()
     with pytest.raises(RuntimeError, match="cancelled"):
         job.result()
+
+
+_SLOW_MAP = """
+import sys, time
+from lawfind.parallel import parallel_map
+print("started", flush=True)
+try:
+    parallel_map(lambda x: time.sleep(60), range(4), n_jobs=2)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_stops_a_parallel_map_without_waiting_for_its_workers(presses):
+    """Ctrl-C reaches the whole process group: the workers ignore it and the parent kills them, so the map
+    stops at once (it used to wait for every running task, and hang on a second Ctrl-C)."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_MAP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(2)  # the workers are forked and sleeping
+    pgid = os.getpgid(proc.pid)
+    for _ in range(presses):
+        os.killpg(pgid, signal.SIGINT)
+        time.sleep(0.2)
+    try:
+        proc.wait(timeout=20)  # the tasks sleep 60 s: finishing well before means nobody waited for them
+    except subprocess.TimeoutExpired:
+        os.killpg(pgid, signal.SIGKILL)
+        pytest.fail(f"parallel_map hung after {presses} Ctrl-C")
+    assert proc.returncode in (130, -signal.SIGINT)
+    assert "Traceback" not in proc.stderr.read()
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)  # no worker left behind

@@ -5,14 +5,19 @@ One module per command (``discover``, ``fit``, ``compare``, ``optimize``, ``expo
 ``register`` that adds its options and a ``cmd_*`` that parses, calls the public API and writes;
 :mod:`.common` holds what they share. Bad input ends with a one-line ``error: ...`` message and exit
 status 2, before any work; notes on input that may not mean what was intended print as
-``warning: ...``. No traceback reaches the user unless ``LAWFIND_DEBUG=1`` is set.
+``warning: ...``. No traceback reaches the user unless ``LAWFIND_DEBUG=1`` is set. Ctrl-C prints one
+line, ``interrupted``, and exits with status 130; a second Ctrl-C while the first is being handled
+ends the command at once, its worker processes with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 
@@ -49,10 +54,35 @@ _show_other = warnings.showwarning
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lawfind`` command; returns the exit status."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _interrupts():
         warnings.simplefilter("always", LawfindWarning)
         warnings.showwarning = _print_warning
         return _run(argv)
+
+
+class _interrupts:
+    """The first SIGINT raises KeyboardInterrupt (the command cleans up and prints ``interrupted``); a
+    second one, while that cleanup runs, kills the worker processes and exits 130 at once."""
+
+    def __enter__(self) -> None:
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._count = 0
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self._count += 1
+        if self._count == 1:
+            raise KeyboardInterrupt
+        for child in mp.active_children():
+            child.kill()
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+        os._exit(130)
 
 
 def _run(argv: Sequence[str] | None) -> int:
