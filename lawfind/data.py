@@ -7,16 +7,21 @@ catalogue's laws in ``N`` read that column.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import decimal
+import gzip
 import hashlib
+import re
 import reprlib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .errors import DataError, LawfindError, OptionError, check_choice, did_you_mean, printable, show_path
 from .files import SUFFIXES, Unreadable, read_table
@@ -48,6 +53,9 @@ class RunTable:
     repeated:
         How many runs share their configuration (features and group) with another run: seeds, or
         tables merged over a column left out (kept as they are unless ``repeats="mean"``).
+    notes:
+        What the loader read otherwise than the file wrote it, one sentence each (a header cell
+        ``'N '`` read as ``N``); the command line prints them.
     """
 
     frame: pd.DataFrame
@@ -57,6 +65,7 @@ class RunTable:
     columns: Mapping[str, str] | None = None
     source: str = "<DataFrame>"
     repeated: int = 0
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -85,7 +94,7 @@ class RunTable:
         frame = self.frame.iloc[rows].reset_index(drop=True)
         keys = [*self.features] + ([self.group] if self.group else [])
         return RunTable(frame, self.features, self.target, self.group, self.columns, self.source,
-                        int(frame.duplicated(keys, keep=False).sum()))
+                        int(frame.duplicated(keys, keep=False).sum()), self.notes)
 
     def ranges(self) -> dict[str, tuple[float, float]]:
         """Each feature's (min, max) in the runs."""
@@ -131,6 +140,89 @@ def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
         has = f"the table has: {listed}{' ...' if len(cols) > 20 else ''}" if cols else "the table has no columns"
         raise DataError(f"missing {role} column '{printable(name, 40)}'{did_you_mean(name, cols)}; {has}")
     return frame[name]
+
+
+#: Names the loader reads without being told: the default features, the default target and the seed.
+CANONICAL = (*DEFAULT_FEATURES, DEFAULT_TARGET, "seed")
+
+#: Greek and Cyrillic letters drawn like Latin ones: in a header they hide the column a reader sees.
+_HOMOGLYPHS = str.maketrans({
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαρνικυχ", "ABEZHIKMNOPTYXoapvikux")),  # Greek
+    **dict(zip("АВСЕНІЈКМОРЅТХҮԌасеіјорѕхуԁӏһԛԝ", "ABCEHIJKMOPSTXYGaceijopsxydlhqw")),  # Cyrillic
+})
+
+
+def _clean(name: str) -> str:
+    """A header cell without invisible (format) characters and surrounding whitespace."""
+    return "".join(c for c in name if unicodedata.category(c) != "Cf").strip()
+
+
+def _latin(name: str) -> str:
+    """``name`` with lookalike letters (Greek, Cyrillic, fullwidth, mathematical) as the Latin ones they mimic."""
+    return "".join(unicodedata.normalize("NFKC", c.translate(_HOMOGLYPHS)) for c in name)
+
+
+def _char(c: str) -> str:
+    """A character's Unicode name (``GREEK CAPITAL LETTER NU``), or its code point."""
+    return unicodedata.name(c, f"U+{ord(c):04X}")
+
+
+def _skeleton(name: str) -> str:
+    return re.sub(r"[\W_]+", "", _latin(_clean(name))).casefold()
+
+
+def _match(column: str, name: str) -> str | None:
+    """How header cell ``column`` resembles the missing name ``name``: ``"spacing"`` (whitespace or
+    invisible characters), ``"case"`` (a canonical name in another case), ``"lookalike"`` (letters of
+    another script), ``"near"`` (a canonical name with other punctuation), or ``None``."""
+    clean, canonical = _clean(column), name in CANONICAL
+    same = (lambda a, b: a.casefold() == b.casefold()) if canonical else str.__eq__
+    if clean == name:
+        return "spacing"
+    if canonical and same(clean, name):
+        return "case"
+    if same(_latin(clean), name):
+        return "lookalike"
+    if canonical and _skeleton(column) == _skeleton(name):
+        return "near"
+    return None
+
+
+def _resolve(columns: Sequence[str], wanted: Sequence[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The header cell each missing ``wanted`` name evidently means, with a note for each.
+
+    A cell that differs from the name only by surrounding whitespace or invisible characters (or, for
+    a canonical name, by case) stands for it; a cell that is the name written with letters of another
+    script, or a canonical name with other punctuation (``N_a``), is refused: it may mean the name or
+    something else, and dropping it quietly would change the law found.
+    """
+    found, notes = {}, []
+    for name in dict.fromkeys(wanted):
+        if name in columns:
+            continue
+        matches = [(c, how) for c in columns if c not in wanted and (how := _match(c, name))]
+        if not matches:
+            continue
+        if len(matches) > 1:
+            listed = " and ".join(f"'{printable(c, 40)}'" for c, _ in matches[:3])
+            raise DataError(f"columns {listed} {'both' if len(matches) == 2 else 'all'} look like '{name}': "
+                            f"rename the one you mean to '{name}' "
+                            "and the others to other names")
+        column, how = matches[0]
+        if how == "lookalike":
+            odd = next(c for c in _clean(column) if _latin(c) != c)
+            raise DataError(f"column '{printable(column, 40)}' uses {_char(odd)}; "
+                            f"did you mean '{name}'? rename it")
+        if how == "near":
+            raise DataError(f"column '{printable(column, 40)}' is not the column '{name}' (did you mean '{name}'?): "
+                            f"rename it to '{name}', or map it with the feature {name}={printable(column, 40)}")
+        found[name] = column
+        visible = "".join(c for c in column if unicodedata.category(c) != "Cf")
+        invisible = sorted({_char(c) for c in column if unicodedata.category(c) == "Cf"})
+        why = [*(["surrounding whitespace"] if visible != visible.strip() else []),
+               *(f"the invisible character {n}" for n in invisible), *(["case"] if visible.strip() != name else [])]
+        notes.append(f"column '{printable(column, 40)}' read as '{name}' (it differs by {' and '.join(why)})")
+    return found, tuple(notes)
 
 
 def _rows(idx: Sequence[int], limit: int = 5, verb: str = "") -> str:
@@ -210,14 +302,30 @@ def _refuse_cells(series: pd.Series, column: str, allowed: tuple[str, ...] = ())
                         "or choose another column")
 
 
+_HINTS = {"decimal comma": "a decimal comma? write 2.5 for 2,5",
+          "date": "dates are not numbers: choose another column, or convert them to numbers",
+          "boolean": "booleans are not numbers: choose another column, or convert them to numbers"}
+
+
+def _looks(cell: object) -> str | None:
+    """What a text cell that is not a number looks like: a number with a decimal comma, a date, a boolean."""
+    text = str(cell).strip() if isinstance(cell, str) else ""
+    if re.fullmatch(r"[+-]?\d+,\d+([eE][+-]?\d+)?", text):
+        return "decimal comma"
+    if re.fullmatch(r"\d{4}-\d\d-\d\d([ T][\d:.]+)?|\d{1,2}/\d{1,2}/\d{2,4}|\d\d?:\d\d(:\d\d)?", text):
+        return "date"
+    return "boolean" if text.lower() in ("true", "false") else None
+
+
 def _numeric(series: pd.Series, name: str) -> pd.Series:
     _refuse_cells(series, name)
     values = pd.to_numeric(series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series,
                            errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy() & series.notna().to_numpy())
     if len(bad):
-        raise DataError(f"column '{name}' is not numeric: {_rows(bad, verb='hold')} {_cell(series.iloc[bad[0]])}; "
-                        "fix or drop those rows")
+        cell = series.iloc[bad[0]]
+        raise DataError(f"column '{name}' is not numeric: {_rows(bad, verb='hold')} {_cell(cell)}; "
+                        f"{_HINTS.get(_looks(cell), 'fix or drop those rows')}")
     return values.astype(float)
 
 
@@ -280,7 +388,15 @@ def show_source(source: object) -> str:
 def _load(source, label: str, target: str, features, group: str | None, where: str | None,
           repeats: str) -> RunTable:
     check_choice("repeats option", repeats, REPEATS)
-    frame = source.copy() if isinstance(source, pd.DataFrame) else read_table(source)
+    if isinstance(source, pd.DataFrame):
+        frame, flagged = source.copy(), {}
+    else:
+        try:
+            frame = read_table(source)
+        except DataError:
+            _explain(source, label)  # a row of another width than the header, named with its line and likely cause
+            raise
+        flagged = _check_file(source, label, len(frame))
     frame.columns = [str(c) for c in frame.columns]
     if len(frame.columns) != len(set(frame.columns)):
         raise DataError("the table has repeated column names: give each column a unique name")
@@ -296,8 +412,13 @@ def _load(source, label: str, target: str, features, group: str | None, where: s
                         "a fit needs runs")
 
     pairs = parse_features(features)
-    if not pairs:
-        pairs = [(c, c) for c in DEFAULT_FEATURES if c in frame.columns]
+    wanted = [c for _, c in pairs] or list(DEFAULT_FEATURES)
+    found, notes = _resolve(list(frame.columns), [*wanted, target, *([group] if group else []), "seed"])
+    col = lambda name: found.get(name, name)  # noqa: E731 - the header cell read for a name
+    if pairs:
+        pairs = [(name, col(column)) for name, column in pairs]
+    else:
+        pairs = [(c, col(c)) for c in DEFAULT_FEATURES if col(c) in frame.columns]
         if not pairs:
             _column(frame, DEFAULT_FEATURES[0], "feature")  # raises with a did-you-mean
     names = [n for n, _ in pairs]
@@ -306,21 +427,86 @@ def _load(source, label: str, target: str, features, group: str | None, where: s
             raise OptionError(f"'{name}' is both a feature and the {role}: choose other features or another {role}")
     if group is not None and group == target:
         raise OptionError(f"'{group}' is both the target and the group: choose another group column")
-    y = _numeric(_column(frame, target, "target"), target)
-    out = pd.DataFrame({name: _numeric(_column(frame, col, "feature"), col) for name, col in pairs})
+    for column in [c for _, c in pairs] + [col(target)]:
+        if column in flagged:
+            raise DataError(f"column '{printable(column, 40)}' holds {flagged[column]}, not numbers: convert it to "
+                            "numbers or choose another column")
+    y = _numeric(_column(frame, col(target), "target"), col(target))
+    out = pd.DataFrame({name: _numeric(_column(frame, column, "feature"), column) for name, column in pairs})
     out[target] = y
     if group is not None:
-        out[group] = _labels(_column(frame, group, "group"), group)
+        out[group] = _labels(_column(frame, col(group), "group"), col(group))
     seed = None
-    if "seed" in frame.columns:
-        _refuse_cells(frame["seed"], "seed", allowed=_SCALARS)
-        seed = frame["seed"].to_numpy()
+    if col("seed") in frame.columns:
+        _refuse_cells(frame[col("seed")], col("seed"), allowed=_SCALARS)
+        seed = frame[col("seed")].to_numpy()
 
-    _check_values(out, names, target, dict(pairs))
+    _check_values(out, names, target, {**dict(pairs), target: col(target)})
     keys = names + ([group] if group else [])
     out = _check_repeats(out, keys, target, seed, repeats)
     return RunTable(out.reset_index(drop=True), tuple(names), target, group, dict(pairs), label,
-                    int(out.duplicated(keys, keep=False).sum()))
+                    int(out.duplicated(keys, keep=False).sum()), notes)
+
+
+def _check_file(source: str | Path, label: str, runs: int) -> dict[str, str]:
+    """Check what pandas may misread in a file: in a text table, a row wider or narrower than the header
+    (an unquoted decimal comma shifts every value); in parquet, columns of booleans stored as
+    integers. Returns those columns, with what they hold (refused if a load uses them)."""
+    name = str(source).lower()
+    if name.endswith((".parquet", ".pq")):
+        schema = pq.read_schema(source)
+        return {f.name: f"booleans ({f.type})" for f in schema
+                if getattr(f.type, "extension_name", None) == "arrow.bool8"}
+    try:
+        width, count = _widths(source, label)
+    except csv.Error as exc:
+        raise DataError(f"cannot read '{label}' as CSV: {printable(exc, 200)}. Check the quoting of its cells") from None
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read '{label}' as CSV: {type(exc).__name__}: {printable(exc, 200)}. "
+                        "Is the file complete and in the format its name says?") from None
+    if count != runs:
+        raise DataError(f"'{label}' has {count} rows of {width} fields after its header, but {runs} were read: "
+                        "check the quoting of its cells")
+    return {}
+
+
+def _explain(source: object, label: str) -> None:
+    """Raise the width error of a text table pandas could not read, if it has one (else return)."""
+    try:
+        if str(source).lower().endswith((".parquet", ".pq")) or not Path(source).is_file():
+            return
+        _widths(source, label)
+    except (OSError, EOFError, ValueError, TypeError, csv.Error) as exc:
+        if isinstance(exc, DataError):
+            raise
+        return
+
+
+def _widths(source: str | Path, label: str) -> tuple[int, int]:
+    """The header's width and the number of runs of a text table; a row of another width is refused
+    with its line number. Blank lines are skipped, as pandas skips them."""
+    name = str(source).lower()
+    sep = "\t" if name.endswith(".tsv") else ","
+    with (gzip.open if name.endswith(".gz") else open)(source, "rt", encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep, strict=True)
+        width, count, line, semicolons = None, 0, 0, False
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if not record or (len(record) == 1 and not record[0].strip(" \t")):
+                continue
+            if width is None:
+                width, semicolons = len(record), len(record) == 1 and ";" in record[0]
+                continue
+            count += 1
+            if len(record) != width:
+                more = len(record) > width
+                fix = ("its header is one cell with ';' in it: write the table with ',' between cells and '.' in "
+                       "numbers" if semicolons and sep == "," else
+                       "a decimal comma (2,5) or a comma inside a cell? write 2.5, or quote the cell" if more and
+                       sep == "," else "extra cells? delete them" if more else "a cut or incomplete row? complete it")
+                raise DataError(f"'{label}' line {start} has {len(record)} fields but the header has {width}: "
+                                f"{fix}, or delete the line")
+    return width or 0, count
 
 
 def _labels(series: pd.Series, column: str) -> np.ndarray:

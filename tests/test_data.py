@@ -335,3 +335,104 @@ def test_malformed_tables_raise_only_our_errors(frame, features, where, seed, ex
         assert (table.frame["Na"] <= table.frame["N"] * (1 + 1e-9)).all()
     if "G" in table.features:
         assert (table.frame["G"] >= 1).all()
+
+
+# ---- what pandas would misread: header lookalikes, shifted rows, booleans, dates ---------------------
+
+@pytest.mark.parametrize("cell,why", [("N ", "surrounding whitespace"), ("\xa0N", "surrounding whitespace"),
+                                      ("N\u200d", "the invisible character ZERO WIDTH JOINER"),
+                                      ("n", "case"), ("N\ufeff ", "surrounding whitespace and the invisible")])
+def test_header_cell_meaning_a_canonical_name_is_read_with_a_note(cell, why):
+    frame = good().rename(columns={"N": cell})
+    t = load_runs(frame)
+    assert t.features == ("D", "N", "Na", "G", "S") and t.columns["N"] == cell
+    np.testing.assert_array_equal(t.frame["N"], good()["N"])
+    assert len(t.notes) == 1 and why in t.notes[0] and "read as 'N'" in t.notes[0]
+    assert load_runs(good()).notes == ()  # a clean header: no note
+
+
+def test_target_and_explicit_features_are_found_through_spacing_and_case(tmp_path):
+    path = tmp_path / "r.csv"
+    good().rename(columns={"loss": "Loss", "D": " D"}).to_csv(path, index=False)
+    t = load_runs(path, features="D,N")
+    assert t.features == ("D", "N") and t.target == "loss" and t.columns["D"] == " D"
+    np.testing.assert_allclose(t.y, good()["loss"])
+    assert sorted(n.split("'")[1] for n in t.notes) == [" D", "Loss"]
+    # a name the user typed is matched through spacing only, not case
+    with pytest.raises(DataError, match=r"missing target column 'LOSS' \(did you mean 'Loss'\?\)"):
+        load_runs(path, target="LOSS")
+
+
+@pytest.mark.parametrize("cell,char,name", [("Ν", "GREEK CAPITAL LETTER NU", "N"),
+                                            ("Nа", "CYRILLIC SMALL LETTER A", "Na"),
+                                            ("Ｇ", "FULLWIDTH LATIN CAPITAL LETTER G", "G"),
+                                            ("lоss", "CYRILLIC SMALL LETTER O", "loss")])
+def test_lookalike_letters_are_refused_naming_the_character(cell, char, name):
+    with pytest.raises(DataError, match=rf"^column '{cell}' uses {char}; did you mean '{name}'\? rename it$"):
+        load_runs(good().rename(columns={name: cell}))
+
+
+def test_near_names_and_two_candidates_are_refused():
+    with pytest.raises(DataError, match=r"column 'N_a' is not the column 'Na' \(did you mean 'Na'\?\): rename it "
+                                        r"to 'Na', or map it with the feature Na=N_a"):
+        load_runs(good().rename(columns={"Na": "N_a"}))
+    assert load_runs(good().rename(columns={"Na": "N_a"}), features="D,N,Na=N_a").columns["Na"] == "N_a"
+    with pytest.raises(DataError, match=r"columns 'd' and 'D ' both look like 'D'"):
+        load_runs(good().rename(columns={"D": "d"}).assign(**{"D ": 1e10}))
+    # a canonical column present: other cells that look like it are other columns
+    assert load_runs(good().assign(**{"N ": 5.0})).columns["N"] == "N"
+
+
+@pytest.mark.parametrize("text,line,fix", [
+    ("D,N,loss\n1e10,1e8,2.5\n23230000,2e8,2,5\n", 3, "a decimal comma"),  # one row wider
+    ("D,N,loss\n1e10,1e8,2,5\n2e10,2e8,3,1\n", 2, "a decimal comma"),  # every row wider: pandas shifted them all
+    ("D,N,loss\n1e10,1e8,2.5\n2e10,2e8\n", 3, "a cut or incomplete row"),
+    ("D,N,loss\n1e10,1e8,2.5\n\n2e10,2e8,3.1\ntotal,3e8,5.6,x\n", 5, "a decimal comma"),  # blank lines are skipped
+])
+def test_rows_of_another_width_than_the_header_are_refused_with_the_line(tmp_path, text, line, fix):
+    (tmp_path / "r.csv").write_text(text)
+    with pytest.raises(DataError, match=rf"r.csv' line {line} has \d fields but the header has 3: {fix}") as exc:
+        load_runs(tmp_path / "r.csv")
+    assert "\n" not in str(exc.value)
+
+
+def test_quoted_decimal_comma_semicolons_and_blank_lines(tmp_path):
+    (tmp_path / "q.csv").write_text('D,N,loss\n1e10,1e8,"2,5"\n')
+    with pytest.raises(DataError, match=r"column 'loss' is not numeric: row 0 holds '2,5'; a decimal comma\?"):
+        load_runs(tmp_path / "q.csv")
+    (tmp_path / "s.csv").write_text("D;N;loss\n1e10;1e8;2,5\n")
+    with pytest.raises(DataError, match=r"line 2 has 2 fields but the header has 1: its header is one cell with ';'"):
+        load_runs(tmp_path / "s.csv")
+    (tmp_path / "b.tsv").write_text("D\tN\tloss\n\n1e10\t1e8\t2.5\n  \n2e10\t2e8\t3.5\n")
+    np.testing.assert_array_equal(load_runs(tmp_path / "b.tsv").y, [2.5, 3.5])
+
+
+def test_booleans_are_not_numbers(tmp_path):
+    t = good()
+    arrays = {c: pa.array(t[c]) for c in t.columns}
+    bool8 = pa.ExtensionArray.from_storage(pa.bool8(), pa.array([1] * 6, pa.int8()))  # read by pandas as 1s
+    pq.write_table(pa.table({**arrays, "G": bool8}), tmp_path / "b8.parquet")
+    with pytest.raises(DataError, match=r"column 'G' holds booleans \(extension<arrow.bool8>\), not numbers"):
+        load_runs(tmp_path / "b8.parquet")
+    pq.write_table(pa.table({**arrays, "done": bool8}), tmp_path / "unused.parquet")
+    assert len(load_runs(tmp_path / "unused.parquet")) == 6  # a column the load does not use
+    t.assign(G=["True", "False"] * 3).to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'G' holds booleans \(bool\), not numbers"):
+        load_runs(tmp_path / "b.csv")
+    with pytest.raises(DataError, match=r"column 'S' holds booleans"):
+        load_runs(t.assign(S=pd.array([True] * 6, dtype="boolean")))
+
+
+def test_dates_are_not_numbers(tmp_path):
+    good().assign(N=[f"2020-01-0{k + 1}" for k in range(6)]).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'N' is not numeric: rows 0, 1, 2, 3, 4 \(and 1 more\) hold "
+                                        r"'2020-01-01'; dates are not numbers"):
+        load_runs(tmp_path / "d.csv")
+    with pytest.raises(DataError, match=r"column 'loss' holds dates or times \(datetime64"):
+        load_runs(good().assign(loss=pd.date_range("2020-01-01", periods=6)))
+    assert len(load_runs(good().assign(when=pd.date_range("2020-01-01", periods=6)))) == 6  # unused: ignored
+
+
+def test_subset_keeps_the_notes():
+    t = load_runs(good().rename(columns={"G": "g"}))
+    assert t.subset(np.arange(3)).notes == t.notes and len(t.notes) == 1
