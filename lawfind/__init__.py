@@ -11,7 +11,7 @@ from .export import latex, latex_fit, latex_table, load_fit, numpy_callable, sav
 from .fit import FitResult, fit_law
 from .laws import Law, Param, parse_law
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the package's one version: pyproject.toml reads it ([tool.setuptools.dynamic])
 
 __all__ = [
     "catalog", "Comparison", "compare_laws", "holdout_split", "kfold_splits", "RunTable", "load_runs",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ import sympy as sp
 from scipy.stats import qmc
 
 from .errors import OptionError
-from .optimize import stationary_point
+from .optimize import default_cost, stationary_point
 from .optimize.allocation import evaluate_cost, parse_cost
 from .optimize.solve import substitute
 from .predict import Predictor, _log_eval, parse_point
@@ -259,7 +260,8 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
     n, budget:
         At most ``n`` picks whose costs sum to at most ``budget`` (no limit if ``None``).
     cost:
-        A formula in the variables (default ``6*Na*D`` where ``Na`` is a column, else ``6*N*D``).
+        A formula in the variables (default: :func:`lawfind.optimize.default_cost` of the candidates'
+        columns, ``6*Na*D`` where ``Na`` is one, else ``6*N*D``).
     noise_sd:
         Run-to-run noise of log loss for a new run (default: the file's estimate).
     at:
@@ -273,7 +275,7 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
     missing = [v for v in pred.variables if v not in candidates.columns]
     if missing:
         raise OptionError(f"the candidates lack the law's variables {missing}")
-    cost = cost or ("6*Na*D" if "Na" in candidates.columns else "6*N*D")
+    cost = cost or default_cost(candidates.columns)[0]
     c = _costs(cost, candidates)
     sigma = pred.noise_sd if noise_sd is None else noise_sd
     notes = []
@@ -330,28 +332,46 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
                       int(rows.sum()), tuple(notes))
 
 
-_TARGETS = ("N", "Na", "G", "S", "D")
-
-
 def sweep_spec(picks: pd.DataFrame, base: Mapping[str, object] | None = None, corpus: str = "",
                name: str = "suggest") -> str:
     """One ``moe sweep`` spec (TOML) that trains exactly the picks: the first is its ``[base]`` point,
     every other a one-point ``[[family]]`` placed ``at`` its N, activation ratio, S and D with its G;
-    the training settings come from ``base`` (e.g. the ``[base]`` of the sweep that made the table)."""
-    missing = [k for k in _TARGETS if k not in picks.columns]
+    the training settings come from ``base`` (e.g. the ``[base]`` of the sweep that made the table).
+
+    The text is read back by :func:`moe.spec.parse_spec` before it is returned, so a spec moe would
+    refuse (a template setting it does not know, a key the spec format renamed) is an
+    :class:`~lawfind.errors.OptionError` here rather than a file that fails later.
+    """
+    from moe.spec import FACTORS, POINT, SpecError, parse_spec  # imported here: moe imports torch
+
+    missing = [k for k in POINT if k not in picks.columns]
     if missing:
-        raise OptionError(f"a moe sweep spec needs N, Na, G, S and D; the picks lack {missing}")
-    settings = {k: v for k, v in (base or {}).items() if k not in _TARGETS and not isinstance(v, dict)}
+        raise OptionError(f"a moe sweep spec needs {', '.join(POINT)}; the picks lack {missing}")
+    if not len(picks):
+        raise OptionError("a moe sweep spec needs at least one pick")
+    settings = {k: v for k, v in (base or {}).items() if k not in POINT and not isinstance(v, dict)}
     rows = [{"N": float(r.N), "Na": float(r.Na), "G": int(round(r.G)), "S": float(r.S), "D": float(r.D)}
             for r in picks.itertuples(index=False)]
-    lines = [f"# {len(rows)} runs chosen by 'lawfind suggest': the base point is run 1, each family one more run",
-             f"name = {_toml(name)}", f"corpus = {_toml(corpus)}", "", "[base]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in {**rows[0], **settings}.items()]
+    families = []
     for i, r in enumerate(rows[1:], 2):
         at = {"N": r["N"], "ratio": r["Na"] / r["N"], "S": r["S"], "D": r["D"]}
-        lines += ["", "[[family]]", 'vary = "G"', f"values = [{r['G']}]",
-                  "at = { " + ", ".join(f"{k} = {_toml(v)}" for k, v in at.items()) + " }",
-                  f"label = {_toml(f'suggest run {i}')}"]
+        families.append({"vary": "G", "values": [r["G"]], "at": {k: at[k] for k in FACTORS if k in at},
+                         "label": f"suggest run {i}"})
+    header = f"# {len(rows)} runs chosen by 'lawfind suggest': the base point is run 1, each family one more run"
+    text = _dump({"name": name, "corpus": corpus, "base": {**rows[0], **settings}, "family": families}, header)
+    try:
+        parse_spec(tomllib.loads(text), f"{name}.toml")
+    except SpecError as exc:
+        raise OptionError(f"the moe sweep spec cannot be written: {exc} (check the template's [base])") from None
+    return text
+
+
+def _dump(spec: Mapping[str, object], header: str) -> str:
+    """A sweep spec as TOML: top-level values, then ``[base]``, then each ``[[family]]``."""
+    lines = [header, *(f"{k} = {_toml(v)}" for k, v in spec.items() if not isinstance(v, (dict, list)))]
+    lines += ["", "[base]", *(f"{k} = {_toml(v)}" for k, v in spec["base"].items())]
+    for fam in spec["family"]:
+        lines += ["", "[[family]]", *(f"{k} = {_toml(v)}" for k, v in fam.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -366,4 +386,6 @@ def _toml(v: object) -> str:
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml(x)}" for k, x in v.items()) + " }"
     raise OptionError(f"cannot write {v!r} into a TOML spec")

@@ -14,7 +14,7 @@ from lawfind.export import save_fit
 from lawfind.fit import fit_law
 from lawfind.planted import planted_law, sample
 from lawfind.predict import Predictor
-from lawfind.suggest import candidates_from_ranges, parse_target, suggest, target_replicates
+from lawfind.suggest import candidates_from_ranges, parse_target, suggest, sweep_spec, target_replicates
 
 from .conftest import chinchilla_frame
 
@@ -139,3 +139,31 @@ def test_cli_bad_input_is_one_line(argv, message, small_n, tmp_path, capsys):
     assert main(["suggest", str(path), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.strip().count("\n") == 0
+
+
+def test_sweep_spec_is_read_back_by_moe_into_the_picks(tmp_path):
+    """The TOML ``sweep_spec`` writes, loaded by moe's own loader, plans exactly the picks in order;
+    a template setting moe does not know is refused when the spec is written, not when it is run."""
+    from moe.spec import expand, load_spec
+
+    picks = pd.DataFrame({"N": [1e6, 2e6, 5e5], "Na": [3e5, 5e5, 2.5e5], "G": [4.0, 2.2, 8.0],
+                          "S": [0.2, 0.0, 0.5], "D": [2e5, 3e5, 1e5], "cost": [1.0, 2.0, 3.0]})
+    base = {"N": 9e9, "d_model": 48, "n_layers": 2, "n_heads": 4, "seq_len": 64, "lr": 3e-3, "data": {"x": 1}}
+    path = tmp_path / "suggest.toml"
+    path.write_text(sweep_spec(picks, base, corpus="tokens.bin", name="next"))
+    spec = load_spec(path)
+    assert (spec.name, spec.corpus) == ("next", "tokens.bin")
+    assert dict(spec.point) == {"N": 1e6, "Na": 3e5, "G": 4.0, "S": 0.2, "D": 2e5}  # the first pick, not base's N
+    assert spec.model["d_model"] == 48 and spec.train["lr"] == 3e-3
+    assert [(f.vary, f.values, f.label) for f in spec.families] == [("G", (2.0,), "suggest run 2"),
+                                                                      ("G", (8.0,), "suggest run 3")]
+    runs = expand(spec).runs
+    assert len(runs) == 3
+    for run, row in zip(runs, picks.itertuples()):
+        assert run.target["N"] == pytest.approx(row.N) and run.target["Na"] == pytest.approx(row.Na)
+        assert run.target["G"] == round(row.G) and run.target["S"] == pytest.approx(row.S)
+        assert run.train.tokens == int(row.D) and run.model.d_model == 48
+    with pytest.raises(OptionError, match="unknown key 'd_modle' in \\[base\\].*did you mean 'd_model'"):
+        sweep_spec(picks, {"d_modle": 48})
+    with pytest.raises(OptionError, match=r"the picks lack \['S'\]"):
+        sweep_spec(picks.drop(columns="S"))

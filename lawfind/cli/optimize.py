@@ -11,7 +11,7 @@ from ..effects import design_table, loss_surface, partial_dependence
 from ..errors import OptionError
 from ..export import bootstrap_replicates, latex, load_fit, write_json
 from ..laws import Law, parse_law, parse_ranges
-from ..optimize import Report, analyse
+from ..optimize import Analysis, analyse
 from ..symbols import CANONICAL
 from .common import add_command, console, option, output_file, output_folder, positive, wrote
 
@@ -78,27 +78,27 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     ranges.update(args.ranges)
     dense = _load_law(args.dense)[:2] if args.dense else None
     table = design_table(law, ranges) if plot_dir else None  # needs every variable's range: check before the work
-    report = analyse(law, values, wrt=args.wrt, at=args.at, ranges=ranges, reparam=args.reparam,
-                     bootstrap=bootstrap_replicates(record), budget=args.budget, cost=args.cost,
-                     allocate=args.allocate.split(",") if args.allocate else None, target_loss=args.target_loss,
-                     dense=dense, with_effects=args.effects)
-    for line in report.lines():
+    found = analyse(law, values, wrt=args.wrt, at=args.at, ranges=ranges, reparam=args.reparam,
+                    bootstrap=bootstrap_replicates(record), budget=args.budget, cost=args.cost,
+                    allocate=args.allocate.split(",") if args.allocate else None, target_loss=args.target_loss,
+                    dense=dense, with_effects=args.effects)
+    for line in found.lines():
         console.print(line, markup=False)
     if plot_dir:
-        _plots(report, table, plot_dir)
+        _plots(found, table, plot_dir)
         console.print(f"wrote plots to {args.plots}/", markup=False)
     if out:
         base = dict(record) if record else {"formula": str(law.expr), "variables": list(law.variables),
                                             "parameters": {}, "latex": latex(law.substitute(values))}
-        wrote(write_json(out, {**base, **report.as_dict()}))
+        wrote(write_json(out, {**base, **found.as_dict()}))
     return 0
 
 
-def _plots(report: Report, table: RunTable, out: Path) -> None:
-    law, values = report.law, report.values
-    optima = {o.variable: o.value for o in report.optima if o.kind == "minimum"}
+def _plots(found: Analysis, table: RunTable, out: Path) -> None:
+    law, values = found.law, found.values
+    optima = {o.variable: o.value for o in found.optima if o.kind == "minimum"}
     plots.partial_dependence(partial_dependence(law, values, table), optima, out / "partial_dependence.png")
-    chosen = [o.variable for o in report.optima if o.variable in law.variables]
+    chosen = [o.variable for o in found.optima if o.variable in law.variables]
     pair = tuple(dict.fromkeys([*chosen, *law.variables]))[:2]  # the optimised variables first
     if len(pair) == 2:
         plots.iso_loss(*loss_surface(law, values, table, pair), pair, out / f"iso_loss_{pair[0]}_{pair[1]}.png")

@@ -1,6 +1,6 @@
 """What optimisation finds, and how it reads: typed results with one-line, LaTeX and JSON views.
 
-The searches live beside this module (:mod:`.optima`, :mod:`.allocation`, :mod:`.report`); this one
+The searches live beside this module (:mod:`.optima`, :mod:`.allocation`, :mod:`.analysis`); this one
 only holds their results and presents them, so that the command line, the JSON written by
 ``lawfind optimize --out`` and ``lawfind export`` read the same words and numbers.
 """
@@ -17,7 +17,7 @@ from ..export import latex
 from ..laws import Law
 from ..symbols import symbol
 
-__all__ = ["Optimum", "Allocation", "Report"]
+__all__ = ["Optimum", "Allocation", "Analysis"]
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,9 @@ class Allocation:
 
 
 @dataclass(frozen=True)
-class Report:
-    """Everything ``lawfind optimize`` derives from one law (see :func:`lawfind.optimize.analyse`)."""
+class Analysis:
+    """Everything ``lawfind optimize`` derives from one law (see :func:`lawfind.optimize.analyse`); the
+    HTML page of a discovery is :mod:`lawfind.report`."""
 
     law: Law
     values: Mapping[str, float]
@@ -154,7 +155,7 @@ class Report:
     n_replicates: int = 0
 
     def lines(self) -> list[str]:
-        """The report as lines of text, as the command prints them."""
+        """The analysis as lines of text, as the command prints them."""
         out = [f"law: L = {sp.sstr(sp.N(self.law.substitute(self.values), 4))}"]
         if self.optima and not self.n_replicates:
             out.append("note: no bootstrap replicates in the input, so the optima have no intervals "

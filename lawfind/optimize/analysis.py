@@ -3,22 +3,27 @@ configuration for a loss, efficiency leverage, and effects."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..effects import design_table, effects, interactions
 from ..laws import Law
 from .allocation import cheapest_config, compute_optimal, efficiency_leverage
 from .optima import stationary_point
-from .results import Report
+from .results import Analysis
 from .solve import SOLVE_TIMEOUT
 
 __all__ = ["analyse", "default_cost"]
 
 
-def default_cost(law: Law) -> tuple[str, tuple[str, str]]:
-    """The training cost and the pair to allocate: ``6*Na*D`` over (Na, D) for a MoE law, else
-    ``6*N*D`` over (N, D)."""
-    return ("6*Na*D", ("Na", "D")) if "Na" in law.variables else ("6*N*D", ("N", "D"))
+def default_cost(variables: Law | Iterable[str]) -> tuple[str, tuple[str, str]]:
+    """The training cost and the pair to allocate: ``6*Na*D`` over (Na, D) where ``Na`` is among the
+    variables (a law's, or a table's columns), else ``6*N*D`` over (N, D).
+
+    The one default of the package: :func:`analyse`, the HTML report and :func:`lawfind.suggest.suggest`
+    all take it from here.
+    """
+    names = variables.variables if isinstance(variables, Law) else tuple(variables)
+    return ("6*Na*D", ("Na", "D")) if "Na" in names else ("6*N*D", ("N", "D"))
 
 
 def analyse(
@@ -37,8 +42,8 @@ def analyse(
     dense: tuple[Law, Mapping[str, float]] | None = None,
     with_effects: bool = False,
     timeout: float = SOLVE_TIMEOUT,
-) -> Report:
-    """Derive what is asked for from a fitted law.
+) -> Analysis:
+    """Derive what is asked for from a fitted law (what ``lawfind optimize`` prints and writes).
 
     Parameters
     ----------
@@ -82,5 +87,5 @@ def analyse(
     effs, inter = (), ()
     if table is not None:
         effs, inter = tuple(effects(law, values, table)), tuple(interactions(law, values, table))
-    return Report(law, dict(values), optima, alloc, target_loss, cheapest, at if dense is not None else None, leverage,
+    return Analysis(law, dict(values), optima, alloc, target_loss, cheapest, at if dense is not None else None, leverage,
                   effs, inter, len(bootstrap))
