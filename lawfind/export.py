@@ -37,6 +37,16 @@ def _digits(x: float, precision: int) -> tuple[str, int | None]:
     return mant, e
 
 
+_GREEK = frozenset(greek_unicode)
+
+
+def _column_name(name: str) -> bool:
+    """A table column's name (``dense_parameter_count``, ``active_params``), printed whole and upright,
+    not as a symbol with a subscript (``N_c``, ``E_start``, ``beta_C`` keep theirs)."""
+    base, _, sub = name.rstrip("_").partition("_")
+    return "_" in sub or bool(sub) and not (re.fullmatch(r"[A-Za-z][0-9]*", base) or base in _GREEK)
+
+
 def _power_of_function(expr: sp.Pow) -> bool:
     """A power of a function other than exp (``log(G)**2``), which reads ambiguously without parentheses."""
     return isinstance(expr.base, sp.Function) and not isinstance(expr.base, sp.exp) and expr.exp != -1
@@ -65,16 +75,17 @@ class _Printer(LatexPrinter):
         return super()._print_Pow(expr)
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
-        return _NAMES.get(expr.name, super()._print_Symbol(expr))
+        if expr.name in _NAMES:
+            return _NAMES[expr.name]
+        if _column_name(expr.name):
+            return r"\mathrm{" + expr.name.replace("_", r"\_") + "}"
+        return super()._print_Symbol(expr)
 
 
 def latex(expr: sp.Expr | Law, precision: int = 3, lhs: str | None = "L") -> str:
     """LaTeX of an expression or a law, numbers printed to ``precision`` significant digits."""
     body = _Printer(precision).doprint(expr.expr if isinstance(expr, Law) else expr)
     return f"{lhs} = {body}" if lhs else body
-
-
-_GREEK = frozenset(greek_unicode)
 
 
 class _MathML(MathMLPresentationPrinter):
@@ -106,8 +117,7 @@ class _MathML(MathMLPresentationPrinter):
         if sym.name == "Na":  # N_a, as in the LaTeX
             return self._element("msub", self._element("mi", text="N"), self._element("mi", text="a"))
         name = sym.name.rstrip("_")  # lambda_ -> lambda
-        base, _, sub = name.partition("_")
-        if "_" in sub or (sub and not (re.fullmatch(r"[A-Za-z][0-9]*", base) or base in _GREEK)):  # a column's name
+        if _column_name(name):
             return self._element("mi", text=name)
         return super()._print_Symbol(sp.Symbol(name), style)
 

@@ -40,6 +40,24 @@ def test_mathml_numbers_names_and_powers_as_the_latex():
     assert "<msub><mi>E</mi><mi>start</mi></msub>" in mathml(sp.Symbol("E_start"), lhs=None)
 
 
+@pytest.mark.parametrize("name,tex,mml", [
+    ("dense_parameter_count", r"\mathrm{dense\_parameter\_count}", "<mi>dense_parameter_count</mi>"),
+    ("active_params", r"\mathrm{active\_params}", "<mi>active_params</mi>"),
+    ("num_experts", r"\mathrm{num\_experts}", "<mi>num_experts</mi>"),
+    ("N_c", "N_{c}", "<msub><mi>N</mi><mi>c</mi></msub>"),
+    ("E_start", r"E_{\mathrm{start}}", "<msub><mi>E</mi><mi>start</mi></msub>"),
+    ("beta_C", r"\beta_{C}", "<msub><mi>\u03b2</mi><mi>C</mi></msub>"),
+    ("x_1", "x_{1}", "<msub><mi>x</mi><mi>1</mi></msub>"),
+])
+def test_a_column_name_prints_whole_a_subscripted_symbol_with_its_subscript(name, tex, mml):
+    """A table column (``dense_parameter_count``) is one upright name in LaTeX and one <mi> in MathML,
+    not ``d`` with a subscript; a letter with a subscript keeps it, in both."""
+    x = sp.Symbol(name, positive=True)
+    assert latex(x, lhs=None) == tex
+    assert mathml(x, lhs=None) == f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>{mml}</mrow></math>'
+    assert latex(sp.Float(2.0) * x ** sp.Float(0.34), lhs=None) == rf"2.00 \cdot {tex}^{{0.340}}"
+
+
 def test_json_round_trip_and_callables(tmp_path, chinchilla_table):
     fit = fit_law(catalog.get("chinchilla2022"), chinchilla_table, n_starts=16, bootstrap=10)
     path = save_fit(tmp_path / "fit.json", fit)
