@@ -16,7 +16,21 @@ from .conftest import one_line_error
 TYPED = "1.7 + 50*Na**-0.24*exp(-0.24*log(G) + 0.06*log(G)**2) + 350*D**-0.27"
 
 
-def test_optimize_command(tmp_path, capsys):
+def test_optimize_command(tmp_path, capsys, monkeypatch):
+    from matplotlib.image import imread
+
+    from lawfind import plots
+
+    drawn = {}  # what the command hands each plot, drawn as usual
+
+    def spy(name, real):
+        def draw(*args, **kwargs):
+            drawn[name] = args
+            return real(*args, **kwargs)
+        return draw
+
+    for name in ("partial_dependence", "iso_loss"):
+        monkeypatch.setattr(plots, name, spy(name, getattr(plots, name)))
     out = tmp_path / "opt.json"
     assert main(["optimize", "--law", TYPED, "--wrt", "G", "--ranges", "G=1:24,Na=1e7:1e9,D=1e10:1e11", "--effects",
                  "--out", str(out), "--plots", str(tmp_path / "plots")]) == 0
@@ -25,8 +39,13 @@ def test_optimize_command(tmp_path, capsys):
     record = json.loads(out.read_text())
     assert record["optima"][0]["value"] == pytest.approx(np.exp(2.0))
     assert {e["variable"]: e["shape"] for e in record["effects"]}["G"] == "hook (minimum)"
-    assert (tmp_path / "plots" / "partial_dependence.png").stat().st_size > 0
-    assert (tmp_path / "plots" / "iso_loss_G_D.png").stat().st_size > 0
+    curves, optima = drawn["partial_dependence"][:2]
+    assert set(curves) == {"D", "Na", "G"} and optima == {"G": pytest.approx(np.exp(2.0))}
+    g, loss = curves["G"]
+    assert abs(np.log(g[np.argmin(loss)]) - 2.0) <= np.diff(np.log(g)).max()  # the curve's lowest point is G*
+    assert drawn["iso_loss"][3] == ("G", "D")  # the optimised variable first
+    for name in ("partial_dependence.png", "iso_loss_G_D.png"):
+        assert min(imread(tmp_path / "plots" / name).shape[:2]) > 200, name
     assert main(["export", str(out)]) == 0
     assert "{G}^{*} = 7.39" in capsys.readouterr().out
 
