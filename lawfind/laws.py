@@ -21,10 +21,11 @@ import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 from tokenize import TokenError
 
-from .errors import FormulaError, LawfindWarning, did_you_mean
+from .errors import FormulaError, LawfindError, LawfindWarning, OptionError, did_you_mean
 from .symbols import CANONICAL, DEFAULT_FEATURES, symbol
 
-__all__ = ["Param", "Law", "CompiledLaw", "FUNCTIONS", "identifiers", "parse_law", "parse_ranges"]
+__all__ = ["Param", "Law", "CompiledLaw", "FUNCTIONS", "identifiers", "parse_law", "parse_pairs",
+           "parse_ranges"]
 
 #: Functions a formula may use; every other identifier is a variable or a parameter.
 FUNCTIONS: dict[str, object] = {
@@ -207,19 +208,43 @@ def _default_param(name: str, expr: sp.Expr) -> Param:
     return Param(name, init=(0.1, 10.0))
 
 
-def parse_ranges(text: str | None) -> dict[str, tuple[float, float]]:
-    """Parse ``"A=1:1000,alpha=0.1:1"`` into ``{"A": (1, 1000), "alpha": (0.1, 1)}``."""
-    out: dict[str, tuple[float, float]] = {}
+def parse_pairs(text: str | None, *, ranges: bool = False, known: Sequence[str] | None = None,
+                error: type[LawfindError] = OptionError) -> dict:
+    """The one reader of ``NAME=VALUE`` lists (``"N=7e9,D=2e12"``) and ``NAME=LOW:HIGH`` lists (``ranges``).
+
+    Every number must be finite, a name may appear once (and, given ``known``, must be one of them),
+    and a range must not be reversed. Returns ``{name: value}`` or ``{name: (low, high)}``; empty for
+    an empty text. A bad part raises ``error`` naming it and the fix.
+    """
+    form = "NAME=LOW:HIGH, e.g. 'alpha=0.1:1'" if ranges else "NAME=VALUE pairs, e.g. N=7e9,D=2e12"
+    what = "the range " if ranges else ""
+    out: dict = {}
     for item in filter(None, (t.strip() for t in (text or "").split(","))):
-        name, _, rng = item.partition("=")
-        lo, sep, hi = rng.partition(":")
+        name, sep, value = (t.strip() for t in item.partition("="))
+        if not sep or not name:
+            raise error(f"cannot read {what}'{item}': write {form}")
+        if known is not None and name not in known:
+            raise error(f"unknown variable '{name}' in '{text}'{did_you_mean(name, known)}; known: {', '.join(known)}")
+        if name in out:
+            raise error(f"'{name}' is given twice in '{text}'")
+        parts = value.split(":") if ranges else [value]
+        if len(parts) != (2 if ranges else 1):
+            raise error(f"cannot read {what}'{item}': write {form}")
         try:
-            if not sep:
-                raise ValueError
-            out[name.strip()] = (float(lo), float(hi))
+            numbers = [float(x) for x in parts]
         except ValueError:
-            raise FormulaError(f"cannot read the range '{item}': write NAME=LOW:HIGH, e.g. 'alpha=0.1:1'") from None
+            raise error(f"'{value}' is not a number in '{item}' (in '{text}'): write {form}") from None
+        if not all(math.isfinite(x) for x in numbers):
+            raise error(f"'{item}' is not finite: give finite numbers ({form})")
+        if ranges and numbers[0] > numbers[1]:
+            raise error(f"the range '{item}' is reversed: write LOW:HIGH, {name}={parts[1]}:{parts[0]}")
+        out[name] = tuple(numbers) if ranges else numbers[0]
     return out
+
+
+def parse_ranges(text: str | None) -> dict[str, tuple[float, float]]:
+    """Parse ``"A=1:1000,alpha=0.1:1"`` into ``{"A": (1, 1000), "alpha": (0.1, 1)}`` (:func:`parse_pairs`)."""
+    return parse_pairs(text, ranges=True, error=FormulaError)
 
 
 def identifiers(text: str) -> set[str]:

@@ -103,3 +103,20 @@ def test_model_selection_rules():
     assert select_model(eq, "1se") == 2  # fewest constants within 0.0098 + 0.0008
     with pytest.raises(OptionError, match="did you mean 'best'"):
         select_model(eq, "bets")
+
+
+def test_one_parser_reads_engine_output_and_lawfinds_own_text():
+    import sympy as sp
+
+    from lawfind.search.parse import parse_operon, parse_pysr, parse_text
+    from lawfind.symbols import symbol
+
+    N, D = symbol("N"), symbol("D")
+    # pyoperon's X1, X2 are the engine inputs log(N), log(D); ^ is a power; its own functions are known
+    expr = parse_operon("1.69 + exp(-0.34 * X1) * 406.4 + square(X2) ^ 1", [sp.log(N), sp.log(D)])
+    assert expr == sp.Float("1.69") + sp.Float("406.4") * N ** sp.Float("-0.34") + sp.log(D) ** 2
+    assert parse_pysr("exp(lN * -0.5) * S", {"N": "lN", "S": "S"}) == N ** sp.Float("-0.5") * symbol("S")
+    # names sympy would read as its own objects (E, S, beta) stay symbols in lawfind's text
+    assert parse_text("E + beta*S").free_symbols == {sp.Symbol("E"), sp.Symbol("beta"), sp.Symbol("S")}
+    with pytest.raises(ValueError, match="cannot read the expression"):
+        parse_text("1 +* 2")

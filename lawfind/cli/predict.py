@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--interval", type=fraction, default=0.95, help="coverage of the intervals (default: 0.95)")
     p.add_argument("--method", type=choice("interval method", METHODS), default="percentile",
                    help=f"bootstrap interval: {' or '.join(METHODS)} (default: percentile)")
-    p.add_argument("--average", type=at_least(0), default=0, help="average the best K admissible laws (lowest "
+    p.add_argument("--average", type=at_least(1), default=0, help="average the best K admissible laws (lowest "
                    "extrapolation error) of the equations.csv beside best.json; their spread is model uncertainty")
     p.add_argument("--out", help="write the predictions as CSV")
     p.set_defaults(func=cmd_predict)

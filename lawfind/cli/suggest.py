@@ -12,7 +12,7 @@ from ..errors import DataError, OptionError
 from ..laws import parse_ranges
 from ..predict import Predictor, parse_point
 from ..suggest import candidates_from_ranges, parse_target, suggest, sweep_spec
-from .common import add_command, at_least, console, output_folder, positive, print_table
+from .common import add_command, at_least, console, option, output_folder, positive, print_table
 
 EXAMPLE = ("example:\n  lawfind suggest out/discover/best.json --target \"G*\" --budget 1e19 --n 8\n"
            "  lawfind suggest fit.json --target \"loss@N=7e9,D=2e12\" --ranges N=1e8:2e10 --out out/next\n"
@@ -29,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--grid", help="candidate configurations (CSV or parquet); default: a Latin hypercube of the "
                                   "data's ranges")
     p.add_argument("--candidates", type=at_least(1), default=2000, help="candidates drawn from the ranges (default: 2000)")
-    p.add_argument("--ranges", help="candidate ranges that replace the data's, e.g. N=1e8:4e10,D=1e10:1e12")
+    p.add_argument("--ranges", type=option(parse_ranges, keep_text=True), help="candidate ranges that replace the data's, e.g. N=1e8:4e10,D=1e10:1e12")
     p.add_argument("--at", help="values of other variables for an optimum target (default: the data's middle)")
     p.add_argument("--noise", type=positive(), help="noise sd of log loss of a new run (default: the file's estimate)")
     p.add_argument("--template", help="a moe sweep spec whose [base] training settings the written specs copy")

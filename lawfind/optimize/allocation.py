@@ -102,7 +102,12 @@ def compute_optimal(
             intervals = _intervals(forms, numbers, budget, bootstrap, law.param_names)
     elif budget and values is not None:
         method = "numeric"
-        f = sp.lambdify(x, substitute(reduced, numbers).xreplace({Csym: sp.Float(budget)}), "numpy")
+        at_budget = substitute(reduced, numbers).xreplace({Csym: sp.Float(budget)})
+        missing = sorted(s.name for s in at_budget.free_symbols - {x})
+        if missing:
+            raise OptionError(f"the allocation at a budget needs the values of {', '.join(missing)}: give them "
+                              f"with --at, e.g. --at {missing[0]}=...")
+        f = sp.lambdify(x, at_budget, "numpy")
         lo, hi = math.log(1e3), math.log(budget)
         res = minimize_scalar(lambda t: float(f(math.exp(t))), bounds=(lo, hi), method="bounded")
         xv = math.exp(res.x)

@@ -17,11 +17,11 @@ import queue
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy as sp
 
 from ..data import RunTable
 from ..errors import OptionError, did_you_mean
 from .base import Candidate, Progress, transformed_matrix, transformed_symbols
+from .parse import parse_operon
 
 __all__ = ["OperonEngine", "OPERATOR_SETS", "parse_operon"]
 
@@ -29,21 +29,6 @@ OPERATOR_SETS = {
     "powerlaw": "add,mul,exp,constant,variable",
     "wide": "add,sub,mul,div,exp,log,square,sqrt,constant,variable",
 }
-
-_FUNCS = {
-    "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos,
-    "tanh": sp.tanh, "square": lambda x: x ** 2, "cbrt": lambda x: sp.cbrt(x), "pow": sp.Pow,
-    "logabs": lambda x: sp.log(sp.Abs(x)), "sqrtabs": lambda x: sp.sqrt(sp.Abs(x)),
-    "aq": lambda a, b: a / sp.sqrt(1 + b ** 2),
-}
-
-
-def parse_operon(text: str, inputs: list[sp.Expr]) -> sp.Expr:
-    """Parse pyoperon's infix text, mapping ``X1..Xk`` to the engine's inputs (``log(N)``, ``S``)."""
-    local = dict(_FUNCS)
-    local.update({f"X{i + 1}": inp for i, inp in enumerate(inputs)})
-    return sp.sympify(text.replace("^", "**"), locals=local)
-
 
 @dataclass(frozen=True)
 class OperonEngine:
@@ -105,7 +90,7 @@ class OperonEngine:
         out = []
         for s in seeds:
             for text, length in fronts[s]:
-                out.append(Candidate(parse_operon(text, inputs), f"operon:seed{s}", text, length))
+                out.append(Candidate(parse_operon(text, inputs), f"operon:seed{s}", text, length, engine=self.name))
         return out
 
 

@@ -28,6 +28,7 @@ from ..data import RunTable
 from ..errors import LawfindError, OptionError
 from ..symbols import symbol
 from .base import Candidate, Progress, feature_transform, transformed_matrix
+from .parse import parse_expression, parse_pysr
 
 __all__ = ["PySREngine", "JuliaStatus", "julia_status", "parse_template_equation", "EngineUnavailable"]
 
@@ -101,14 +102,13 @@ def parse_template_equation(text: str, template: str, features: Sequence[str]) -
             k, _, v = piece.partition("=")
             parts[k.strip()] = v.strip()
     inputs = {f: (symbol(f) if feature_transform(f) == "identity" else sp.log(symbol(f))) for f in features}
-    local = {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}
-    local.update({f: symbol(f) for f in features})
+    local = {f: symbol(f) for f in features}
     subs_funcs = {}
     for f in funcs:
         if f not in parts:
             raise OptionError(f"the template result has no part '{f}': {text!r}")
         body = re.sub(r"#(\d+)", r"__arg\1", parts[f].replace("^", "**"))
-        subs_funcs[f] = sp.sympify(body, locals=local)
+        subs_funcs[f] = parse_expression(body, local)
     values = []
     if "p" in parts:
         values = [float(x) for x in re.findall(r"[-+0-9.eE]+", parts["p"])]
@@ -119,7 +119,7 @@ def parse_template_equation(text: str, template: str, features: Sequence[str]) -
         call_local[f] = make()
     for i, c in enumerate(consts):
         call_local[c] = sp.Float(values[i]) if i < len(values) else sp.Symbol(c, real=True)
-    expr = sp.sympify(template.replace("^", "**"), locals={**call_local, **{f: inputs[f] for f in features}})
+    expr = parse_expression(template, {**call_local, **{f: inputs[f] for f in features}})
     # the template names variables; engine inputs were log(x): a bare variable in the template means log(x)
     return expr
 
@@ -178,14 +178,14 @@ class PySREngine:
         model.fit(transformed_matrix(table, np.float64), table.y, variable_names=names)
         if progress:
             progress(1, 1, "PySR search done")
-        local = {n: (sp.log(symbol(f)) if n != f else symbol(f)) for f, n in zip(table.features, names)}
         out = []
         for _, row in model.equations_.iterrows():
             if self.template:
                 expr = parse_template_equation(str(row["equation"]), self.template, table.features)
             else:
-                expr = sp.sympify(str(row["equation"]).replace("^", "**"), locals=local)
-            out.append(Candidate(expr, f"pysr:seed{self.seed}", str(row["equation"]), int(row["complexity"])))
+                expr = parse_pysr(str(row["equation"]), dict(zip(table.features, names)))
+            out.append(Candidate(expr, f"pysr:seed{self.seed}", str(row["equation"]), int(row["complexity"]),
+                                 engine=self.name))
         return out
 
 
