@@ -41,7 +41,7 @@ from .fit import FitResult, fit_law
 from .forms import complexity, parametrise, refine, structure_key, tidy
 from .laws import Law, make_callable
 from .parallel import parallel_map
-from .search import ENGINES, CatalogEngine, GrammarEngine, make_engine
+from .search import ENGINES, make_engine
 from .search.base import Candidate
 from .selection import (MODEL_SELECTION, Extrapolation, Origin, extrapolation_error, pareto_front,
                         rolling_origins, select_model)
@@ -285,7 +285,7 @@ class Discovery(RegressorMixin, BaseEstimator):
             cands += engine.search(table, progress=lambda d, t, m: report("search", d, t, m))
         if self.engine in ("default", "grammar"):
             left = None if budget is None else max(budget * _SHARE["search"] - (time.monotonic() - t0), 1.0)
-            engine = GrammarEngine(beam=self.beam, max_depth=self.max_depth, time_budget=left, seed=self.seed,
+            engine = make_engine("grammar", beam=self.beam, max_depth=self.max_depth, time_budget=left, seed=self.seed,
                                    decreasing=tuple(self.decreasing), factor=self.extrapolation_factor,
                                    n_jobs=self.n_jobs)
             cands += engine.search(table, progress=lambda d, t, m: report("grammar", d, t, m))
@@ -293,7 +293,7 @@ class Discovery(RegressorMixin, BaseEstimator):
             engine = make_engine("pysr", seed=self.seed, time_budget=budget, template=self.template)
             cands += engine.search(table, progress=lambda d, t, m: report("search", d, t, m))
         if self.include_catalog or self.engine == "catalog":
-            cands += CatalogEngine().search(table)
+            cands += make_engine("catalog").search(table)
         return cands
 
     def _score_all(self, candidates: list[Candidate], sel: RunTable, roles: Roles, report: Reporter,

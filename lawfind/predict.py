@@ -29,10 +29,10 @@ from scipy import stats
 
 from .errors import DataError, OptionError, did_you_mean
 from .fit import FitResult
-from .laws import Law, parse_law
-from .symbols import scale
+from .laws import Law, parse_law, parse_pairs
+from .symbols import MEANINGS, scale
 
-__all__ = ["Predictor", "predict", "parse_point", "out_of_range", "average_laws", "METHODS"]
+__all__ = ["Predictor", "predict", "parse_point", "check_domain", "out_of_range", "average_laws", "METHODS"]
 
 METHODS = ("percentile", "basic")
 #: A point within this share of a range's edge counts as inside (the achieved sizes of a sweep miss
@@ -140,30 +140,29 @@ def _noise(fit_record: Mapping, metrics: Mapping) -> tuple[float | None, int | N
 
 
 def parse_point(text: str, known: Sequence[str]) -> dict[str, float]:
-    """Read ``"N=7e9,Na=1.4e9,G=8"`` into ``{"N": 7e9, ...}``; a bad part gets a one-line error naming it."""
-    out: dict[str, float] = {}
-    for item in (t.strip() for t in (text or "").split(",")):
-        if not item:
-            continue
-        name, sep, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name:
-            raise OptionError(f"cannot read '{item}' in '{text}': write NAME=VALUE pairs, e.g. N=7e9,D=2e12")
-        if name not in known:
-            raise OptionError(f"unknown variable '{name}' in '{text}'{did_you_mean(name, known)}; "
-                              f"known: {', '.join(known)}")
-        try:
-            x = float(value)
-        except ValueError:
-            raise OptionError(f"'{value}' is not a number in '{item}' (in '{text}'): write e.g. {name}=7e9") from None
-        if not math.isfinite(x):
-            raise OptionError(f"'{item}' is not finite: give a finite number")
-        if name in out:
-            raise OptionError(f"'{name}' is given twice in '{text}'")
-        out[name] = x
+    """Read ``"N=7e9,Na=1.4e9,G=8"`` into ``{"N": 7e9, ...}`` (:func:`lawfind.laws.parse_pairs`), inside
+    every variable's domain (:func:`check_domain`); a bad part gets a one-line error naming it."""
+    out = parse_pairs(text, known=known)
     if not out:
         raise OptionError(f"no NAME=VALUE pairs in '{text}': write e.g. N=7e9,D=2e12")
+    check_domain(out)
     return out
+
+
+def check_domain(point: Mapping[str, float | np.ndarray]) -> None:
+    """Refuse values outside a variable's domain, which no law is fitted for: a ratio read on a linear
+    scale (``S``) lies in ``[0, 1)``, every other variable (counts and sizes) is ``> 0``
+    (:mod:`lawfind.symbols`)."""
+    for v, x in point.items():
+        x = np.asarray(x, dtype=float)
+        if scale(v) == "linear":
+            bad, domain = ~((x >= 0) & (x < 1)), "in [0, 1)"
+        else:
+            bad, domain = ~(x > 0), "> 0"
+        if bad.any():
+            value = float(x.flat[int(np.flatnonzero(bad.ravel())[0])])
+            raise OptionError(f"{v}={value:g} is outside the domain of a scaling law: {v} "
+                              f"({MEANINGS.get(v, 'a size or count')}) must be {domain}; give such a value")
 
 
 def out_of_range(point: Mapping[str, float], ranges: Mapping[str, tuple[float, float]]) -> tuple[float, str]:
@@ -266,8 +265,14 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
         pred = fit
     frame = pd.DataFrame(frame)
     cols = _columns(pred, frame)
+    check_domain(cols)
     q = ((1 - interval) / 2, (1 + interval) / 2)
     point, reps = pred.log_predict(cols)
+    bad = np.flatnonzero(~np.isfinite(point))
+    if len(bad):
+        where = ", ".join(f"{v}={cols[v][bad[0]]:.4g}" for v in pred.variables)
+        raise OptionError(f"the law gives no finite, positive loss at {where} (point {bad[0] + 1}): the point lies "
+                          "outside the law's domain; give a point where it holds")
     ci_lo, ci_hi = _interval(point, reps, q, method)
     pi_lo, pi_hi = _with_noise(point, reps, pred.noise_sd, pred.noise_dof, q, method)
     out = pd.DataFrame({v: cols[v] for v in pred.variables})

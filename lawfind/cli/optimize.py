@@ -10,8 +10,9 @@ from ..data import RunTable
 from ..effects import design_table, loss_surface, partial_dependence
 from ..errors import OptionError
 from ..export import bootstrap_replicates, latex, load_fit, write_json
-from ..laws import Law, parse_law, parse_ranges
+from ..laws import Law, identifiers, parse_law, parse_ranges
 from ..optimize import Analysis, analyse
+from ..predict import parse_point
 from ..symbols import CANONICAL
 from .common import add_command, console, option, output_file, output_folder, positive, wrote
 
@@ -28,9 +29,8 @@ def register(sub) -> None:
     p = add_command(sub, "optimize", "closed-form optima, compute-optimal allocation and effects of a law", EXAMPLE)
     p.add_argument("fit", nargs="?", help="a best.json (from discover) or a fit JSON (from fit --out)")
     p.add_argument("--law", help="instead of a file: a law typed with its numbers, e.g. \"1.7 + 400*N**-0.34\"")
-    p.add_argument("--wrt", nargs="*", default=[], help="variables to optimise, e.g. G S r")
-    p.add_argument("--at", type=option(point), default={},
-                   help="values of the other variables, e.g. N=1e9,D=2e10 (default: the data's middle)")
+    p.add_argument("--wrt", nargs="*", default=None, help="variables to optimise, e.g. G S r")
+    p.add_argument("--at", help="values of the other variables, e.g. N=1e9,D=2e10 (default: the data's middle)")
     p.add_argument("--ranges", type=option(parse_ranges), default={}, help="data ranges for a typed law, e.g. G=1:24,S=0:0.7")
     p.add_argument("--reparam", help="reparametrise first, e.g. Na=r*N (then --wrt r)")
     p.add_argument("--budget", type=positive(), help="compute budget C for the allocation (> 0)")
@@ -44,23 +44,17 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_optimize)
 
 
-def point(text: str) -> dict[str, float]:
-    """Read ``"N=1e9,D=2e10"`` into ``{"N": 1e9, "D": 2e10}``."""
-    out = {}
-    for item in filter(None, (t.strip() for t in (text or "").split(","))):
-        name, sep, value = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise OptionError(f"cannot read '{item}': write NAME=VALUE, e.g. N=1e9") from None
-    return out
-
-
 def typed_law(text: str) -> Law:
     """A law typed with its numbers: every name must be a variable (or ``r``, the activation ratio)."""
     return parse_law(text, TYPED_VARIABLES, name="typed", strict=True, allow_constant=True)
+
+
+def _at(text: str | None, law: Law, reparam: str | None) -> dict[str, float]:
+    """``--at``: values of the law's variables (and of those a reparametrisation brings in, such as ``r``)."""
+    if text is None:
+        return {}
+    known = [*law.variables, *sorted(identifiers(reparam or "") - set(law.variables))]
+    return parse_point(text, known)
 
 
 def _load_law(spec: str) -> tuple[Law, dict[str, float], dict]:
@@ -72,13 +66,16 @@ def _load_law(spec: str) -> tuple[Law, dict[str, float], dict]:
 def cmd_optimize(args: argparse.Namespace) -> int:
     if bool(args.fit) == bool(args.law):
         raise OptionError("give a JSON file (best.json or fit.json) or --law \"EXPR\", not both or neither")
+    if args.wrt == []:
+        raise OptionError("--wrt needs at least one variable to optimise, e.g. --wrt G S (or leave --wrt out)")
     out, plot_dir = output_file(args.out), output_folder(args.plots, "--plots")
     law, values, record = _load_law(args.fit) if args.fit else (typed_law(args.law), {}, {})
+    at = _at(args.at, law, args.reparam)
     ranges = {k: tuple(v) for k, v in (record.get("ranges") or {}).items()}
     ranges.update(args.ranges)
     dense = _load_law(args.dense)[:2] if args.dense else None
     table = design_table(law, ranges) if plot_dir else None  # needs every variable's range: check before the work
-    found = analyse(law, values, wrt=args.wrt, at=args.at, ranges=ranges, reparam=args.reparam,
+    found = analyse(law, values, wrt=args.wrt or [], at=at, ranges=ranges, reparam=args.reparam,
                     bootstrap=bootstrap_replicates(record), budget=args.budget, cost=args.cost,
                     allocate=args.allocate.split(",") if args.allocate else None, target_loss=args.target_loss,
                     dense=dense, with_effects=args.effects)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sympy as sp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -25,9 +24,10 @@ from .. import __version__, plots
 from ..data import RunTable
 from ..effects import loss_surface
 from ..export import bootstrap_replicates, mathml, write_json
-from ..laws import FUNCTIONS, Law, identifiers
+from ..laws import Law
 from ..parallel import Background
 from ..predict import Predictor, predict
+from ..search.parse import parse_text
 from ..symbols import interpolate
 from .analysis import HOOKS, analyse_discovery
 from .figures import embed, front, runs_by_split
@@ -264,8 +264,8 @@ def _mathml_text(text: str, lhs: str | None = "L") -> str:
     every name a symbol (``S``, ``E``, ``beta`` too), the functions lawfind's formulas know."""
     text = str(text)
     try:
-        expr = sp.parse_expr(text, local_dict={**FUNCTIONS, **{n: sp.Symbol(n) for n in identifiers(text)}})
-    except (SyntaxError, TypeError, ValueError, sp.SympifyError):
+        expr = parse_text(text)
+    except ValueError:  # FormulaError
         return f"<code>{Markup.escape(text)}</code>"
     return mathml(expr, 4, lhs=lhs, display="inline")
 
