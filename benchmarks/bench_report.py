@@ -28,10 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from lawfind.cli.discover import write_outputs
 from lawfind.data import load_runs
 from lawfind.discovery import Discovery
-from lawfind.export import bootstrap_replicates
 from lawfind.planted import planted_law, sample
 from lawfind.report import analyse_discovery, read_folder, write_report
 
@@ -66,10 +64,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "discover"
-        write_outputs(disc, base)
+        disc.save(base)
         data = read_folder(base)
-        ranges = {k: tuple(v) for k, v in data.record["ranges"].items()}
-        boot = bootstrap_replicates(data.record)
+        ranges = dict(data.record.ranges)
+        boot = data.record.replicates()
         rows: dict[str, list[tuple[float, float]]] = {"derive optima": [], "render page": [],
                                                        "report, first time": []}
         loads = []

@@ -10,8 +10,9 @@ Every candidate, from every engine and the catalogue, is turned into a law (tidi
 where an engine returns numbers), fitted with the robust fitter on the selection runs and checked for
 **admissibility** (:mod:`lawfind.admissible`): finite, positive, not rising with data or model size,
 bounded below. Inadmissible candidates are set aside (counted by reason) unless ``admissible=False``,
-which keeps and marks them. The most promising free-form candidates are refined (snapped and pruned
-by BIC); the best candidates by BIC (and the best of every number of constants) get their
+which keeps and marks them; a candidate that cannot be made into a law or fitted is counted too
+(``failed to fit``, with the error). The most promising free-form candidates are refined (snapped
+and pruned by BIC); the best candidates by BIC (and the best of every number of constants) get their
 extrapolation error; ``equations_`` keeps the Pareto front of constants against extrapolation error,
 and ``model_selection`` chooses (by default the simplest law within one standard error of the
 lowest error). The chosen law is refitted on every selection run, with bootstrap intervals, and its
@@ -25,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,21 +35,22 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .admissible import EXTRAPOLATION_FACTOR, Roles, Verdict, check_admissible
-from .compare import Metrics, holdout_split, log_fit_stats, metrics
 from .data import RunTable, load_runs
 from .errors import FitError, LawfindError, OptionError, check_choice
 from .export import booktabs, latex, latex_fit
 from .fit import FitResult, fit_law
 from .forms import complexity, parametrise, refine, structure_key, tidy
 from .laws import Law, make_callable
+from .metrics import Metrics, log_fit_stats, metrics
 from .parallel import parallel_map
 from .search import ENGINES, make_engine
 from .search.base import Candidate
 from .selection import (MODEL_SELECTION, Extrapolation, Origin, extrapolation_error, pareto_front,
-                        rolling_origins, select_model)
+                        rolling_origins, select_model, slice_origin)
+from .splits import default_holdout, holdout_split
 from .symbols import DEFAULT_FEATURES, symbol
 
-__all__ = ["Discovery", "discover", "select_model", "MODEL_SELECTION", "VALIDATION"]
+__all__ = ["Discovery", "discover", "Scored", "Failed", "select_model", "MODEL_SELECTION", "VALIDATION"]
 
 #: ``rolling``: several extrapolation steps (default); ``slice``: one validation slice, the largest
 #: 15 % of the selection runs (lawfind 0.1's selection, kept for comparison).
@@ -56,11 +59,23 @@ Reporter = Callable[[str, int, int, str], None]
 #: Under a time budget: pyoperon's share; the end of the search (the grammar engine takes what pyoperon
 #: left); refinement only if it starts before this share. Scoring takes the rest.
 _SHARE = {"operon": 0.25, "search": 0.6, "refine": 0.7}
+#: Engines whose candidates are built from the blocks of published laws.
+_STRUCTURED = ("grammar", "catalog")
+#: Engines whose candidates are free-form expressions (refined: snapped and pruned).
+_FREE_FORM = ("operon", "pysr")
+#: What an engine's expression may raise on its way to a fitted law (a candidate that cannot be one),
+#: when it is prescreened and when it is fitted.
+_CANNOT_PRESCREEN = (LawfindError, ValueError, TypeError, ZeroDivisionError, OverflowError, KeyError)
+_CANNOT_FIT = (LawfindError, ValueError, TypeError, ZeroDivisionError, OverflowError)
 
 
 @dataclass(frozen=True)
 class Scored:
-    """A candidate law fitted on the selection runs, its verdict, and (once scored) its extrapolation."""
+    """A candidate law fitted on the selection runs, its verdict, and (once scored) its extrapolation.
+
+    ``source`` says where it came from for a reader (``"operon:seed1+refined"``, ``"catalog:NAME"``);
+    ``engine`` and ``catalog_name`` say it for the code.
+    """
 
     law: Law
     fit: FitResult
@@ -70,6 +85,8 @@ class Scored:
     verdict: Verdict
     source: str
     extrapolation: Extrapolation | None = None
+    engine: str = ""
+    catalog_name: str | None = None
 
     @property
     def n_params(self) -> int:
@@ -82,11 +99,36 @@ class Scored:
     @property
     def structured(self) -> bool:
         """Built from the blocks of published laws (the grammar engine, the catalogue)."""
-        return self.source.startswith(("grammar", "catalog"))
+        return self.engine in _STRUCTURED
 
     @property
     def loss_se(self) -> float:
         return self.extrapolation.se if self.extrapolation else math.inf
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A candidate that could not be made into a law or fitted on the selection runs: counted among
+    the candidates and set aside as ``failed to fit``, with the first line of the error."""
+
+    source: str
+    engine: str
+    catalog_name: str | None
+    expression: str
+    n_params: int | None
+    verdict: Verdict
+
+    @classmethod
+    def of(cls, cand: Candidate, exc: BaseException) -> Failed:
+        """The failure of ``cand`` with ``exc``: its type and the first line of its message."""
+        from . import catalog
+
+        first = (str(exc).strip().splitlines() or [""])[0]
+        error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        law = cand.law or (catalog.get(cand.catalog_name) if cand.catalog_name is not None else None)
+        source = cand.source if cand.catalog_name is None else f"catalog:{cand.catalog_name}"  # as Scored's
+        return cls(source, cand.engine, cand.catalog_name, sp.sstr(cand.expr, full_prec=False),
+                   law.n_params if law is not None else None, Verdict.failed(error))
 
 
 @dataclass(frozen=True)
@@ -213,15 +255,16 @@ class Discovery(RegressorMixin, BaseEstimator):
         search_table = sel.subset(splits.origins[-1].fit)
 
         candidates = self._search(search_table, report, t0)
-        scored = self._score_all(candidates, sel, roles, report, t0)
+        scored, failed = self._score_all(candidates, sel, roles, report, t0)
         if not scored:
-            raise FitError("no candidate law could be fitted to the selection runs: try more generations, "
+            why = f" ({_reasons(Counter(f.verdict.category for f in failed))})" if failed else ""
+            raise FitError(f"no candidate law could be fitted to the selection runs{why}: try more generations, "
                            "--operators wide, or --engine catalog")
         aside = [s for s in scored if not s.verdict.ok]
         pool = [s for s in scored if s.verdict.ok or not self.admissible]
         if not pool:
-            why = _reasons(Counter(s.verdict.category for s in aside))
-            raise FitError(f"every one of the {len(scored)} candidate laws is inadmissible "
+            why = _reasons(Counter(s.verdict.category for s in [*aside, *failed]))
+            raise FitError(f"every one of the {len(scored) + len(failed)} candidate laws is inadmissible "
                            f"({why}): try --engine grammar, or --admissible off to see them")
         ranked = self._extrapolate(self._shortlist(pool), sel, splits.origins, report)
         front, confirmed = self._front(ranked, sel, roles)
@@ -247,8 +290,9 @@ class Discovery(RegressorMixin, BaseEstimator):
         # every candidate as last seen: with its extrapolation where measured, its final verdict and fit
         latest = {id(s.law): s for s in (*ranked, *confirmed, *front)}
         self.candidates_ = [latest.get(id(s.law), s) for s in scored]
-        self.set_aside_ = dict(Counter(s.verdict.category for s in aside))
-        self.n_candidates_ = len(scored)
+        self.failed_ = failed
+        self.set_aside_ = dict(Counter(s.verdict.category for s in [*aside, *failed]))
+        self.n_candidates_ = len(scored) + len(failed)
         self.front_ = front
         self.equations_ = equations
         self.best_index_ = idx
@@ -260,13 +304,12 @@ class Discovery(RegressorMixin, BaseEstimator):
         return self
 
     def _splits(self, table: RunTable, roles: Roles) -> Splits:
-        col = "N" if "N" in table.features else next(iter(roles.size), table.features[0])
-        outer = holdout_split(table, self.holdout or f"top:{col}:0.15")
+        outer = holdout_split(table, self.holdout or default_holdout(table.features, roles.size, 0.15))
         sel = table.subset(outer.train)
         if self.validation == "rolling":
             origins = rolling_origins(sel, outer.column, self.n_origins, self.slice_fraction)
         else:
-            origins = [_slice_origin(sel, outer.column, 0.15)]
+            origins = [slice_origin(sel, outer.column, 0.15)]
         n = len(sel)
         desc = (f"test: {outer.description} ({int(outer.test.sum())} runs); selection: {n} runs; "
                 f"{len(origins)} extrapolation step(s): " + "; ".join(o.description for o in origins))
@@ -297,28 +340,35 @@ class Discovery(RegressorMixin, BaseEstimator):
         return cands
 
     def _score_all(self, candidates: list[Candidate], sel: RunTable, roles: Roles, report: Reporter,
-                   t0: float) -> list[Scored]:
-        """Every distinct candidate fitted on the selection runs and checked; free-form ones refined."""
+                   t0: float) -> tuple[list[Scored], list[Failed]]:
+        """Every distinct candidate fitted on the selection runs and checked; free-form ones refined.
+        Candidates that raise on the way (an engine's expression that cannot be made into a law here,
+        a fit that fails) come back apart, one per distinct source and expression."""
         best: dict[str, Scored] = {}
+        failed: dict[tuple[str, str], Failed] = {}
 
-        def keep(s: Scored | None) -> None:
-            if s is not None:
+        def keep(s: Scored | Failed | None) -> None:
+            if isinstance(s, Failed):
+                failed.setdefault((s.source, s.expression), s)
+            elif s is not None:
                 key = structure_key(s.law)
                 if key not in best or s.fit.objective < best[key].fit.objective:
                     best[key] = s
 
-        candidates = self._prescreen(candidates, sel)
+        candidates, unfit = self._prescreen(candidates, sel)
+        for f in unfit:
+            keep(f)
 
-        def score(cand: Candidate) -> Scored | None:
+        def score(cand: Candidate) -> Scored | Failed | None:
             try:
                 return self._score(cand, sel, roles)
-            except (LawfindError, ValueError, TypeError, ZeroDivisionError, OverflowError):
-                return None  # an engine's expression that cannot be made into a law here
+            except _CANNOT_FIT as exc:
+                return Failed.of(cand, exc)
 
         for s in parallel_map(score, candidates, self.n_jobs, lambda d, t: report("refit", d, t, "")):
             keep(s)
         # refine the free-form candidates with the lowest BIC (snap constants, prune terms)
-        free = sorted((s for s in best.values() if s.source.startswith(("operon", "pysr"))
+        free = sorted((s for s in best.values() if s.engine in _FREE_FORM
                        and (s.verdict.ok or not self.admissible)), key=lambda s: s.bic)[: self.max_refine]
         if self.time_budget is not None and time.monotonic() - t0 > _SHARE["refine"] * self.time_budget:
             free = []
@@ -328,21 +378,23 @@ class Discovery(RegressorMixin, BaseEstimator):
                 ref = refine(s.law, dict(s.fit.values), sel, n_starts=1, seed=self.seed)
             except LawfindError:
                 return None
-            return self._scored(ref.law, ref.fit, sel, roles, s.source + "+refined")
+            return self._scored(ref.law, ref.fit, sel, roles, s.source + "+refined", s.engine)
 
         for s in parallel_map(refined, free, self.n_jobs, lambda d, t: report("refine", d, t, "")):
             keep(s)
-        return list(best.values())
+        return list(best.values()), list(failed.values())
 
-    def _prescreen(self, candidates: list[Candidate], sel: RunTable) -> list[Candidate]:
+    def _prescreen(self, candidates: list[Candidate], sel: RunTable) -> tuple[list[Candidate], list[Failed]]:
         """Free-form expressions, tidied and deduplicated by structure, ranked by the BIC of their
         engine's own constants on the selection runs; the best ``max_free`` go on to be refitted (the
-        engines' constants are fitted already, so the ranking costs no fit)."""
-        keep = [c for c in candidates if c.law is not None or c.law_name is not None]
+        engines' constants are fitted already, so the ranking costs no fit). Expressions that raise on
+        the way come back apart."""
+        keep = [c for c in candidates if c.law is not None or c.catalog_name is not None]
         n_free = self.max_free if self.time_budget is None else max(5, self.max_free // 2)
         ranked: dict[str, tuple[float, Candidate]] = {}
+        failed: list[Failed] = []
         for c in candidates:
-            if c.law is not None or c.law_name is not None:
+            if c.law is not None or c.catalog_name is not None:
                 continue
             try:
                 expr = tidy(c.expr)
@@ -350,24 +402,25 @@ class Discovery(RegressorMixin, BaseEstimator):
                     continue
                 law, start = parametrise(expr, sel.features, name="discovered")
                 pred = law.compiled([start[p] for p in law.param_names], sel.X(law.variables))
-            except (LawfindError, ValueError, TypeError, ZeroDivisionError, OverflowError, KeyError):
+            except _CANNOT_PRESCREEN as exc:
+                failed.append(Failed.of(c, exc))
                 continue
             bic = log_fit_stats(sel.y, pred, law.n_params)[2] if np.all(pred > 0) else math.inf
             key = structure_key(law)
             if np.isfinite(bic) and (key not in ranked or bic < ranked[key][0]):
                 ranked[key] = (bic, replace(c, expr=expr))
         best = sorted(ranked.values(), key=lambda bc: bc[0])[:n_free]
-        return [c for _, c in best] + keep
+        return [c for _, c in best] + keep, failed
 
     def _score(self, cand: Candidate, sel: RunTable, roles: Roles) -> Scored | None:
-        if cand.law_name is not None:
+        if cand.catalog_name is not None:
             from . import catalog
-            law = catalog.get(cand.law_name)
+            law = catalog.get(cand.catalog_name)
             fit = fit_law(law, sel, n_starts=32, seed=self.seed)
-            return self._scored(law, fit, sel, roles, "catalog:" + cand.law_name)
+            return self._scored(law, fit, sel, roles, "catalog:" + cand.catalog_name, cand.engine, cand.catalog_name)
         if cand.law is not None:
             fit = fit_law(cand.law, sel, n_starts=2, seed=self.seed, initial=[dict(cand.start or {})])
-            return self._scored(cand.law, fit, sel, roles, cand.source)
+            return self._scored(cand.law, fit, sel, roles, cand.source, cand.engine)
         expr = tidy(cand.expr)
         if not expr.free_symbols or expr.has(sp.zoo, sp.nan, sp.oo):
             return None
@@ -375,13 +428,15 @@ class Discovery(RegressorMixin, BaseEstimator):
         if not law.params:
             return None
         fit = fit_law(law, sel, n_starts=2, seed=self.seed, initial=[start])
-        return self._scored(law, fit, sel, roles, cand.source)
+        return self._scored(law, fit, sel, roles, cand.source, cand.engine)
 
-    def _scored(self, law: Law, fit: FitResult, sel: RunTable, roles: Roles, source: str) -> Scored:
+    def _scored(self, law: Law, fit: FitResult, sel: RunTable, roles: Roles, source: str, engine: str,
+                catalog_name: str | None = None) -> Scored:
         rmse, _, bic = log_fit_stats(sel.y, fit.predict(sel), fit.n_params)
         verdict = check_admissible(law, fit.values, sel, roles, factor=self.extrapolation_factor, seed=self.seed,
                                    symbolic=False)
-        return Scored(law, fit, complexity(law.expr), bic if math.isfinite(bic) else math.inf, rmse, verdict, source)
+        return Scored(law, fit, complexity(law.expr), bic if math.isfinite(bic) else math.inf, rmse, verdict, source,
+                      engine=engine, catalog_name=catalog_name)
 
     def _shortlist(self, pool: list[Scored]) -> list[Scored]:
         """The candidates worth an extrapolation error: the lowest BIC overall, the two lowest of
@@ -391,7 +446,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         short = ranked[: self.max_scored]
         for k in sorted({s.n_params for s in pool}):
             short += [s for s in ranked if s.n_params == k][:2]
-        short += [s for s in ranked if s.source.startswith("catalog")]
+        short += [s for s in ranked if s.catalog_name is not None]
         return list({id(s): s for s in short}.values())
 
     def _extrapolate(self, rows: list[Scored], sel: RunTable, origins: Sequence[Origin],
@@ -508,6 +563,15 @@ class Discovery(RegressorMixin, BaseEstimator):
             arrays = dict(zip(features, arr.T))
         return fit.law.compiled([fit.values[p] for p in fit.law.param_names], [arrays[v] for v in fit.law.variables])
 
+    def save(self, folder: str | Path, *, provenance: Mapping | None = None, report: bool = False) -> list[Path]:
+        """Write the discovery's folder, whole or not at all: ``best.json`` (read back by
+        :func:`lawfind.record.load_discovery`), the tables, ``best.tex``, the plots, and with ``report``
+        ``report.html`` and ``optima.json``. See :func:`lawfind.record.save_discovery`."""
+        from .record import save_discovery
+
+        self._check()
+        return save_discovery(self, folder, provenance=provenance, report=report)
+
     def summary(self) -> str:
         """One line on the candidates: how many, how many set aside and why."""
         self._check()
@@ -534,17 +598,6 @@ def _as_table(X, y, load: dict) -> RunTable:
     frame = pd.DataFrame(arr, columns=list(DEFAULT_FEATURES[: arr.shape[1]]))
     frame["loss"] = np.asarray(y, dtype=float)
     return load_runs(frame, **load)
-
-
-def _slice_origin(sel: RunTable, column: str, fraction: float) -> Origin:
-    """lawfind 0.1's single validation slice: the top ``fraction`` of the runs by ``column``."""
-    x = sel.frame[column].to_numpy(float)
-    threshold = np.quantile(x, 1 - fraction)
-    score = x >= threshold
-    if score.all() or not score.any() or (~score).sum() < 10:
-        raise OptionError("the validation slice is empty or leaves fewer than 10 runs to fit: use a larger table "
-                          "or another --holdout")
-    return Origin(~score, score, f"fit {column} < {threshold:.4g}, score the rest")
 
 
 def _reasons(counts: Mapping[str, int]) -> str:

@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -14,10 +15,13 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.pretty.pretty_symbology import greek_unicode
 
-from .compare import Comparison, Metrics
-from .errors import DataError, FormulaError, show_path
+from .errors import FormulaError
 from .fit import FitResult
-from .laws import Law, Param, make_callable, parse_law
+from .laws import Law, make_callable
+from .metrics import Metrics
+
+if TYPE_CHECKING:  # for annotations only: comparing builds on export, not the other way round
+    from .compare import Comparison
 
 __all__ = ["latex", "mathml", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
            "bootstrap_replicates", "numpy_callable", "torch_callable"]
@@ -198,46 +202,17 @@ def _escape(text: str) -> str:
 def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int = 4,
                 ranges: Mapping[str, tuple[float, float]] | None = None) -> dict:
     """JSON-ready record of a fitted law: expression, parameters with intervals, metrics, the data's
-    ranges and hash, and the bootstrap replicates (so that optima get intervals from the file alone)."""
-    levels = fit.groups if fit.per_group else (None,)
-    params = {}
-    for name, value in fit.values.items():
-        entry: dict[str, object] = {"value": value}
-        if fit.stderr:
-            entry["stderr"] = fit.stderr[name]
-            entry["interval95"] = list(fit.intervals[name])
-        params[name] = entry
-    exprs = {str(lev): sp.sstr(fit.substituted(lev), full_prec=True) for lev in levels}
-    return {
-        "law": fit.law.name,
-        "formula": sp.sstr(fit.law.expr),
-        "variables": list(fit.law.variables),
-        "param_specs": [{"name": p.name, "init": list(p.init), "bounds": list(p.bounds), "log_scale": p.log_scale}
-                        for p in fit.law.params],
-        "expression": exprs["None"] if levels == (None,) else exprs,
-        "latex": latex_fit(fit, precision) if levels == (None,) else
-        {str(lev): latex_fit(fit, precision, lev) for lev in levels},
-        "parameters": params,
-        "metrics": metrics.as_dict() if metrics else {},
-        "fit": {"loss": fit.loss, "delta": fit.delta, "objective": fit.objective, "n_obs": fit.n_obs,
-                "converged": fit.converged, "n_starts": fit.n_starts, "n_at_best": fit.n_at_best,
-                "warnings": list(fit.warnings), "group": fit.group, "per_group": list(fit.per_group),
-                "groups": list(fit.groups), **fit.uncertainty()},
-        "citation": fit.law.citation,
-        "certainty": fit.law.certainty,
-        "data_hash": fit.data_hash,
-        "ranges": {k: [float(a), float(b)] for k, (a, b) in (ranges or {}).items()},
-        "bootstrap_samples": None if fit.bootstrap is None else
-        {"names": list(fit.values), "values": fit.bootstrap.tolist()},
-    }
+    ranges and hash, and the bootstrap replicates (:meth:`lawfind.record.LawRecord.from_fit`)."""
+    from .record import LawRecord
+
+    return LawRecord.from_fit(fit, metrics, precision, ranges).to_dict()
 
 
 def save_fit(path: str | Path, fit: FitResult, metrics: Metrics | None = None, extra: Mapping | None = None,
              ranges: Mapping[str, tuple[float, float]] | None = None) -> Path:
-    """Write :func:`fit_to_dict` (plus ``extra`` keys) as JSON."""
-    record = fit_to_dict(fit, metrics, ranges=ranges)
-    record.update(extra or {})
-    return write_json(path, record)
+    """Write :func:`fit_to_dict` (plus ``extra`` keys) as JSON; :func:`load_fit` and
+    :func:`lawfind.record.load_discovery` read it back."""
+    return write_json(path, {**fit_to_dict(fit, metrics, ranges=ranges), **(extra or {})})
 
 
 def _json_default(o: object) -> object:
@@ -262,38 +237,16 @@ def write_json(path: str | Path, record: Mapping) -> Path:
 
 
 def load_fit(path: str | Path) -> tuple[Law, dict[str, float], dict]:
-    """Read a fitted law from JSON: the law, its parameter values and the whole record.
+    """Read a fitted law (a ``fit --out`` file, a ``best.json`` or a discovery's folder): the law, its
+    parameter values and the whole record as a dict.
 
-    Only files without per-group parameters give a single set of values.
+    The typed record is :func:`lawfind.record.load_discovery`'s, through which this reads. Only files
+    without per-group parameters give a single set of values.
     """
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"no such file: '{show_path(path)}'") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"'{show_path(path)}' is not a lawfind JSON file ({exc})") from None
-    except OSError as exc:
-        raise DataError(f"cannot read '{show_path(path)}': {exc.strerror or type(exc).__name__}") from None
-    if not isinstance(record, dict):
-        raise DataError(f"'{show_path(path)}' is not a lawfind JSON file: it holds a {type(record).__name__}, "
-                        "not a record")
-    for key in ("formula", "variables", "parameters"):
-        if key not in record:
-            raise DataError(f"'{show_path(path)}' lacks '{key}': is it a best.json or a fit written by lawfind?")
-    if (record.get("fit") or {}).get("per_group"):
-        raise FormulaError(f"'{show_path(path)}' holds per-group parameters: optimise one group's law with --law")
-    try:
-        law = parse_law(record["formula"], record["variables"], name=record.get("law", "law"),
-                        allow_constant=not record["parameters"], params=record["parameters"])
-        specs = [Param(s["name"], tuple(s["init"]), tuple(s["bounds"]), s["log_scale"])
-                 for s in record.get("param_specs", [])]
-        values = {k: float(v["value"]) for k, v in record["parameters"].items()}
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, FormulaError):
-            raise
-        raise DataError(f"'{show_path(path)}' is not a lawfind fit: {type(exc).__name__}: {exc}") from None
-    return law.with_params(specs), values, record
+    from .record import load_discovery
+
+    record = load_discovery(path)
+    return record.law, record.values, record.to_dict()
 
 
 def bootstrap_replicates(record: Mapping) -> list[dict[str, float]]:

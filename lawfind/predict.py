@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from .errors import DataError, OptionError, did_you_mean
 from .fit import FitResult
 from .laws import Law, parse_law, parse_pairs
 from .symbols import MEANINGS, scale
+
+if TYPE_CHECKING:
+    from .record import LawRecord
 
 __all__ = ["Predictor", "predict", "parse_point", "check_domain", "out_of_range", "average_laws", "METHODS"]
 
@@ -81,27 +85,23 @@ class Predictor:
 
     @classmethod
     def from_json(cls, path: str | Path) -> Predictor:
-        """From a ``best.json`` (discover) or a ``fit --out`` file."""
-        from .export import load_fit
+        """From a discovery's folder, its ``best.json``, or a ``fit --out`` file
+        (:func:`lawfind.record.load_discovery`)."""
+        from .record import load_discovery
 
-        law, values, record = load_fit(path)
-        return cls.from_record(law, values, record, str(path))
+        return cls.from_record(load_discovery(path), str(path))
 
     @classmethod
-    def from_record(cls, law: Law, values: Mapping[str, float], record: Mapping, source: str) -> Predictor:
-        """From a law, its constants and the JSON record they were read from (``source`` names it)."""
-        boot = record.get("bootstrap_samples") or {}
-        reps = np.empty((0, law.n_params))
-        if boot.get("values"):
-            names = list(boot["names"])
-            missing = [p for p in law.param_names if p not in names]
-            if missing:
-                raise DataError(f"'{source}': the bootstrap samples lack the parameters {missing}")
-            arr = np.asarray(boot["values"], dtype=float)
-            reps = arr[:, [names.index(p) for p in law.param_names]]
-        sd, dof, src = _noise(record.get("fit") or {}, record.get("metrics") or {})
-        ranges = {k: (float(a), float(b)) for k, (a, b) in (record.get("ranges") or {}).items()}
-        return cls(law, dict(values), reps, sd, src, ranges, dict(record.get("columns") or {}), source, dof)
+    def from_record(cls, record: LawRecord, source: str = "") -> Predictor:
+        """From a saved law (:class:`lawfind.record.LawRecord`); ``source`` names it (its file)."""
+        law = record.law
+        try:
+            reps = record.replicate_matrix(law.param_names)
+        except DataError as exc:
+            raise DataError(f"'{source or law.name}': {exc}") from None
+        sd, dof, src = _noise(record.fit, record.metrics)
+        return cls(law, record.values, reps, sd, src, dict(record.ranges), dict(record.columns or {}),
+                   source or law.name, dof)
 
     @property
     def variables(self) -> tuple[str, ...]:

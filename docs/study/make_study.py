@@ -24,13 +24,12 @@ import pandas as pd  # noqa: E402
 import sympy as sp  # noqa: E402
 
 from lawfind import catalog, compare_laws, load_runs  # noqa: E402
-from lawfind.cli.discover import write_outputs  # noqa: E402
-from lawfind.compare import Split  # noqa: E402
 from lawfind.discovery import Discovery  # noqa: E402
 from lawfind.export import latex, latex_table  # noqa: E402
 from lawfind.fit import fit_law  # noqa: E402
 from lawfind.laws import Param, parse_law  # noqa: E402
 from lawfind.optimize import compute_optimal, stationary_point  # noqa: E402
+from lawfind.splits import Split  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ANCHORS = [(n, d) for n in (3e5, 9e5) for d in (4e5, 8e5)]
@@ -113,7 +112,7 @@ def main() -> None:
                          for n, d in ANCHORS}
 
     disc = Discovery(seed=0, bootstrap=200).fit(table)
-    write_outputs(disc, HERE / "discover")
+    disc.save(HERE / "discover")
     out["discovered"] = {"expression": sp.sstr(sp.N(disc.sympy(), 4)), "latex": disc.latex(),
                          "n_params": disc.best_.n_params, "test": disc.best_metrics_.as_dict(),
                          "splits": disc.splits_.description, "summary": disc.summary(),

@@ -1,4 +1,10 @@
-"""``lawfind discover``: the command over :class:`lawfind.discover.Discovery`."""
+"""``lawfind discover``: the command over :class:`lawfind.discovery.Discovery`.
+
+It parses, runs the discovery, prints the front and the chosen law, and saves the folder with
+:meth:`Discovery.save <lawfind.discovery.Discovery.save>` (:mod:`lawfind.record` writes it, whole or
+not at all). ``--out`` is checked before any work but made only when the discovery is saved, so a
+refused or interrupted command leaves no empty folder behind.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ import argparse
 import datetime as dt
 import platform
 import shlex
-from collections.abc import Mapping
 from pathlib import Path
 
 import sympy as sp
@@ -14,7 +19,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..admissible import EXTRAPOLATION_FACTOR, Roles
 from ..discovery import MODEL_SELECTION, VALIDATION, Discovery
-from ..export import fit_to_dict, write_json
 from ..files import file_sha256
 from ..search import ENGINES
 from .common import (HOLDOUT, add_command, add_data_args, at_least, choice, console, err_console, load, names,
@@ -70,7 +74,7 @@ def register(sub) -> None:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    out = output_folder(args.out)
+    out = _check_out(args.out)
     table = load(args)
     Roles.infer(table.features, args.decreasing)  # a misnamed column is refused before any work
     disc = Discovery(engine=args.engine, generations=args.generations, population_size=args.population,
@@ -84,7 +88,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
               "refine": "snapping and pruning", "extrapolate": "extrapolation steps", "final": "final fit",
               "bootstrap": "bootstrap"}
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:  # a pipe gets no bar (and no blank line)
         tasks: dict[str, int] = {}
 
         def report(stage: str, done: int, total: int, message: str) -> None:
@@ -94,16 +99,35 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
         started = _now()
         disc.fit(table, progress=report)
-    written = write_outputs(disc, out, provenance(args, disc, started))
     _print(disc, console)
-    if args.report:
-        from ..report import write_report
-
-        with err_console.status("writing the report (optima with sympy, figures)"):
-            write_report(out)
-        written = list(out.iterdir())
+    what = "writing the outputs and the report (optima with sympy, figures)" if args.report else "writing the outputs"
+    with err_console.status(what):
+        written = disc.save(out, provenance=provenance(args, disc, started), report=args.report)
     console.print(f"wrote {', '.join(sorted(p.name for p in written))} to {args.out}/", markup=False)
     return 0
+
+
+def _check_out(path: str) -> Path:
+    """Check that the folder ``path`` can be written (:func:`output_folder`), and remove again the
+    folders the check made: the folder appears, whole, when the discovery is saved."""
+    out = Path(path)
+    made = [p for p in (out, *out.parents) if _missing(p)]  # deepest first
+    try:
+        output_folder(path)
+    finally:
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:  # not made, or not empty: leave it
+                break
+    return out
+
+
+def _missing(path: Path) -> bool:
+    try:
+        return not path.exists()
+    except OSError:  # a name too long: output_folder says so
+        return False
 
 
 def provenance(args: argparse.Namespace, disc: Discovery, started: str) -> dict:
@@ -145,44 +169,3 @@ def _print(disc: Discovery, console) -> None:
     console.print(disc.latex(), markup=False)
     for w in disc.best_.warnings:
         console.print(f"note: {w}", markup=False)
-
-
-def write_outputs(disc: Discovery, out: Path, provenance: Mapping | None = None) -> list[Path]:
-    """equations.csv (the front), candidates.csv (every scored candidate), runs.csv (every run, its split
-    and prediction), best.json (with ``provenance`` where given), best.tex and the plots."""
-    from .. import plots
-    from ..report.tables import candidates_table, runs_table, split_labels
-
-    out.mkdir(parents=True, exist_ok=True)
-    eq = disc.equations_.drop(columns=["lambda_format"]).copy()
-    eq["sympy_format"] = [sp.sstr(e) for e in eq["sympy_format"]]
-    eq.to_csv(out / "equations.csv", index=False)
-    candidates_table(disc).to_csv(out / "candidates.csv", index=False)
-    runs_table(disc).to_csv(out / "runs.csv", index=False)
-    record = fit_to_dict(disc.best_, disc.best_metrics_, ranges=disc.table_.ranges())
-    record["expression"] = sp.sstr(disc.sympy(), full_prec=True)
-    record["columns"] = dict(disc.table_.columns or {})
-    v = disc.best_verdict_
-    record["admissibility"] = {"admissible": v.ok, "reasons": list(v.reasons), "limit": v.limit, "method": v.method,
-                               "roles": disc.roles_.describe(), "factor": disc.extrapolation_factor}
-    record["selection"] = {"model_selection": disc.model_selection, "validation": disc.validation,
-                           "splits": disc.splits_.description, "engine": disc.engine, "seed": disc.seed,
-                           "generations": disc.generations, "seeds": disc.seeds, "time_budget": disc.time_budget,
-                           "extrapolation_rmse_log": float(disc.equations_["loss"][disc.best_index_]),
-                           "extrapolation_se": float(disc.equations_["loss_se"][disc.best_index_]),
-                           "candidates": disc.n_candidates_, "set_aside": disc.set_aside_,
-                           "front_index": int(disc.best_index_)}
-    if provenance is not None:
-        record["provenance"] = dict(provenance)
-    write_json(out / "best.json", record)
-    (out / "best.tex").write_text("\\begin{equation}\n" + disc.latex() + "\n\\end{equation}\n\n" + disc.latex_table() + "\n")
-    table = disc.table_
-    labels = split_labels(disc)
-    pred = disc.predict(table)
-    plots.predicted_vs_observed(table.y, pred, labels, out / "predicted_vs_observed.png")
-    plots.residuals(dict(zip(table.features, table.X())), table.y, pred, labels, out / "residuals.png")
-    eq = disc.equations_
-    plots.loss_vs_complexity(list(eq["n_params"]), list(eq["loss"]), disc.best_index_, out / "loss_vs_complexity.png",
-                             se=list(eq["loss_se"]))
-    return list(out.iterdir())
-

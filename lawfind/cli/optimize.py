@@ -9,10 +9,11 @@ from .. import plots
 from ..data import RunTable
 from ..effects import design_table, loss_surface, partial_dependence
 from ..errors import OptionError
-from ..export import bootstrap_replicates, latex, load_fit, write_json
+from ..export import latex, write_json
 from ..laws import Law, identifiers, parse_law, parse_ranges
-from ..optimize import Analysis, analyse
 from ..predict import parse_point
+from ..optimize import Analysis, analyse
+from ..record import LawRecord, load_discovery
 from ..symbols import CANONICAL
 from .common import add_command, console, option, output_file, output_folder, positive, wrote
 
@@ -57,10 +58,12 @@ def _at(text: str | None, law: Law, reparam: str | None) -> dict[str, float]:
     return parse_point(text, known)
 
 
-def _load_law(spec: str) -> tuple[Law, dict[str, float], dict]:
+def _load_law(spec: str) -> tuple[Law, dict[str, float], LawRecord | None]:
+    """A saved law (a best.json, a discovery's folder or a fit file) with its record, or a typed law."""
     if Path(spec).suffix == ".json" or Path(spec).exists():
-        return load_fit(spec)
-    return typed_law(spec), {}, {}
+        record = load_discovery(spec)
+        return record.law, record.values, record
+    return typed_law(spec), {}, None
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
@@ -69,14 +72,14 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if args.wrt == []:
         raise OptionError("--wrt needs at least one variable to optimise, e.g. --wrt G S (or leave --wrt out)")
     out, plot_dir = output_file(args.out), output_folder(args.plots, "--plots")
-    law, values, record = _load_law(args.fit) if args.fit else (typed_law(args.law), {}, {})
+    law, values, record = _load_law(args.fit) if args.fit else (typed_law(args.law), {}, None)
     at = _at(args.at, law, args.reparam)
-    ranges = {k: tuple(v) for k, v in (record.get("ranges") or {}).items()}
+    ranges = dict(record.ranges) if record else {}
     ranges.update(args.ranges)
     dense = _load_law(args.dense)[:2] if args.dense else None
     table = design_table(law, ranges) if plot_dir else None  # needs every variable's range: check before the work
     found = analyse(law, values, wrt=args.wrt or [], at=at, ranges=ranges, reparam=args.reparam,
-                    bootstrap=bootstrap_replicates(record), budget=args.budget, cost=args.cost,
+                    bootstrap=record.replicates() if record else [], budget=args.budget, cost=args.cost,
                     allocate=args.allocate.split(",") if args.allocate else None, target_loss=args.target_loss,
                     dense=dense, with_effects=args.effects)
     for line in found.lines():
@@ -85,7 +88,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         _plots(found, table, plot_dir)
         console.print(f"wrote plots to {args.plots}/", markup=False)
     if out:
-        base = dict(record) if record else {"formula": str(law.expr), "variables": list(law.variables),
+        base = record.to_dict() if record else {"formula": str(law.expr), "variables": list(law.variables),
                                             "parameters": {}, "latex": latex(law.substitute(values))}
         wrote(write_json(out, {**base, **found.as_dict()}))
     return 0

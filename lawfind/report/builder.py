@@ -23,16 +23,17 @@ from markupsafe import Markup
 from .. import __version__, plots
 from ..data import RunTable
 from ..effects import loss_surface
-from ..export import bootstrap_replicates, mathml, write_json
+from ..export import mathml, write_json
 from ..laws import Law
 from ..parallel import Background
 from ..predict import Predictor, predict
+from ..record import Admissibility, LawRecord, Selection
 from ..search.parse import parse_text
 from ..symbols import interpolate
 from .analysis import HOOKS, analyse_discovery
 from .figures import embed, front, runs_by_split
 from .folder import DiscoveryFolder, read_folder
-from .tables import SPLITS
+from .tables import SPLITS, candidate_fields
 
 __all__ = ["build_report", "write_report"]
 
@@ -61,8 +62,7 @@ def build_report(folder: str | Path) -> str:
 
 
 def _analyse(data: DiscoveryFolder) -> dict:
-    ranges = {k: tuple(v) for k, v in (data.record.get("ranges") or {}).items()}
-    return analyse_discovery(data.law, data.values, ranges, bootstrap_replicates(data.record), data.runs)
+    return analyse_discovery(data.law, data.values, dict(data.record.ranges), data.record.replicates(), data.runs)
 
 
 def _page(data: DiscoveryFolder) -> tuple[str, dict]:
@@ -73,7 +73,7 @@ def _page(data: DiscoveryFolder) -> tuple[str, dict]:
     try:
         runs = _ordered(data.runs)
         record = data.record
-        source = (record.get("provenance") or {}).get("data_file")
+        source = (record.provenance or {}).get("data_file")
         context = {
             "title": f"lawfind discovery: {Path(source).name if source else data.path.name}",
             "law": _law(data),
@@ -98,57 +98,56 @@ def _page(data: DiscoveryFolder) -> tuple[str, dict]:
 
 # ---- sections --------------------------------------------------------------------------------------
 
-def _data(runs: pd.DataFrame, features: tuple[str, ...], record: Mapping) -> dict:
+def _data(runs: pd.DataFrame, features: tuple[str, ...], record: LawRecord) -> dict:
     split = runs["split"].to_numpy()
     rows = []
     for v in features:
         x = runs[v].to_numpy(float)
         cells = [(int((split == s).sum()), _range(x[split == s])) for s in SPLITS]
-        rows.append({"name": v, "column": (record.get("columns") or {}).get(v, v), "all": _range(x), "splits": cells})
+        rows.append({"name": v, "column": (record.columns or {}).get(v, v), "all": _range(x), "splits": cells})
     counts = {s: int((split == s).sum()) for s in SPLITS}
     fig = runs_by_split({v: runs[v].to_numpy(float) for v in features}, runs["loss"].to_numpy(float), split)
     return {"figure": embed(fig), "rows": rows, "counts": counts, "n": len(runs), "splits": SPLITS,
-            "description": (record.get("selection") or {}).get("splits", ""),
+            "description": (record.selection or Selection()).splits,
             "loss": _range(runs["loss"].to_numpy(float))}
 
 
 def _law(data: DiscoveryFolder) -> dict:
     record, law = data.record, data.law
     params = []
-    for name, entry in record["parameters"].items():
-        ivl = entry.get("interval95")
+    for name, entry in record.parameters.items():
         params.append({"name": name, "symbol": Markup(mathml(law.symbol(name), lhs=None, display="inline")),
-                       "value": entry["value"], "stderr": entry.get("stderr"), "interval": ivl})
-    adm = record.get("admissibility") or {}
-    sel = record.get("selection") or {}
+                       "value": entry.value, "stderr": entry.stderr, "interval": entry.interval95})
+    adm = record.admissibility or Admissibility(None)
+    sel = record.selection or Selection()
     return {"form": Markup(mathml(law.expr, 4)), "fitted": Markup(mathml(law.substitute(data.values), 4)),
-            "latex": record.get("latex", ""), "tex": _read(data.path / "best.tex"), "params": params,
-            "metrics": record.get("metrics") or {}, "admissible": adm.get("admissible"),
-            "reasons": adm.get("reasons") or [], "limit": adm.get("limit"), "n_replicates": len(bootstrap_replicates(record)),
-            "extrapolation": sel.get("extrapolation_rmse_log"), "extrapolation_se": sel.get("extrapolation_se"),
-            "selection": sel.get("model_selection", ""), "expression": record.get("expression", ""),
-            "columns": {k: v for k, v in (record.get("columns") or {}).items() if k != v},
-            "fit_notes": list((record.get("fit") or {}).get("warnings") or [])}
+            "latex": record.latex, "tex": _read(data.path / "best.tex"), "params": params,
+            "metrics": dict(record.metrics), "admissible": adm.admissible,
+            "reasons": list(adm.reasons), "limit": adm.limit, "n_replicates": len(record.replicates()),
+            "extrapolation": sel.extrapolation_rmse_log, "extrapolation_se": sel.extrapolation_se,
+            "selection": sel.model_selection or "", "expression": record.expression,
+            "columns": {k: v for k, v in (record.columns or {}).items() if k != v},
+            "fit_notes": list(record.warnings)}
 
 
 def _front(data: DiscoveryFolder) -> dict:
-    eq, cand = data.equations, data.candidates
+    eq, cand = data.equations, candidate_fields(data.candidates)
     chosen = int(np.flatnonzero(cand["chosen"].to_numpy(bool))[0]) if cand["chosen"].any() else None
-    fig = front(cand["n_params"], cand["extrap_rmse_log"], cand["source"], cand["on_front"], chosen,
+    fig = front(cand["n_params"], cand["extrap_rmse_log"], cand["catalog_name"], cand["on_front"], chosen,
                 cand["extrap_se"])
-    best = _chosen_row(data.record)
+    sel = data.record.selection or Selection()
+    best = sel.front_index
     rows = []
     for i, r in eq.iterrows():
         rows.append({"chosen": i == best, "k": int(r["n_params"]), "extrap": r["loss"], "se": r["loss_se"],
                      "test": r.get("test_rmse_log"), "r2": r.get("test_r2"), "admissible": bool(r["admissible"]),
                      "reason": _text(r.get("reason")), "source": _text(r.get("source")),
                      "law": Markup(_mathml_text(r["sympy_format"]))})
-    sel = data.record.get("selection") or {}
-    aside = sel.get("set_aside") or {}
+    aside = sel.set_aside
     examples = {}
     for _, r in cand[~cand["admissible"].astype(bool)].iterrows():
-        examples.setdefault(_text(r["reason"]).split(":")[0], _text(r["reason"]))
-    return {"figure": embed(fig), "rows": rows, "candidates": sel.get("candidates", len(cand)),
+        examples.setdefault(_text(r["category"]), _text(r["reason"]))
+    return {"figure": embed(fig), "rows": rows, "candidates": len(cand) if sel.candidates is None else sel.candidates,
             "aside": [{"reason": k, "count": n, "example": examples.get(k, "")}
                       for k, n in sorted(aside.items(), key=lambda kv: -kv[1])],
             "n_aside": sum(aside.values()), "measured": int(np.isfinite(cand["extrap_rmse_log"]).sum())}
@@ -168,13 +167,13 @@ def _fit(runs: pd.DataFrame, features: tuple[str, ...]) -> dict:
 
 def _catalogue(cand: pd.DataFrame) -> dict:
     rows = []
-    for _, r in cand.iterrows():
-        source = _text(r["source"])
-        if source.startswith("catalog:") or bool(r["chosen"]):
-            rows.append({"name": source.removeprefix("catalog:"), "chosen": bool(r["chosen"]), "k": int(r["n_params"]),
+    for _, r in candidate_fields(cand).iterrows():
+        name = _text(r["catalog_name"])
+        if name or bool(r["chosen"]):
+            rows.append({"name": name or _text(r["source"]), "chosen": bool(r["chosen"]), "k": int(r["n_params"]),
                          "extrap": r["extrap_rmse_log"], "se": r.get("extrap_se"), "test": r["test_rmse_log"],
                          "r2": r.get("test_r2"), "admissible": bool(r["admissible"]), "reason": _text(r["reason"]),
-                         "catalogue": source.startswith("catalog:")})
+                         "catalogue": bool(name)})
     rows.sort(key=lambda r: (not r["chosen"], _sortable(r["extrap"]), _sortable(r["test"])))
     return {"rows": rows, "n": sum(r["catalogue"] for r in rows)}
 
@@ -182,7 +181,7 @@ def _catalogue(cand: pd.DataFrame) -> dict:
 def _optima(data: DiscoveryFolder, opt: Mapping) -> dict:
     law, values = data.law, data.values
     at = {k: float(v) for k, v in opt["at"].items()}
-    ranges = {k: tuple(v) for k, v in (data.record.get("ranges") or {}).items()}
+    ranges = dict(data.record.ranges)
     rows = []
     for o in opt["optima"]:
         ivl = o.get("interval95")
@@ -212,7 +211,7 @@ def _optima(data: DiscoveryFolder, opt: Mapping) -> dict:
 
 def _partial_dependence(data: DiscoveryFolder, at: Mapping[str, float], ranges, minima) -> str:
     """Each variable across its data range, the others at ``at``, with the replicates' 95 % band."""
-    pred = Predictor.from_record(data.law, data.values, data.record, str(data.path / "best.json"))
+    pred = Predictor.from_record(data.record, str(data.path / "best.json"))
     pred = replace(pred, noise_sd=None)  # the constants' interval only
     curves, bands = {}, {}
     for v in data.law.variables:
@@ -239,9 +238,9 @@ def _iso_loss(law: Law, values, ranges, at: Mapping[str, float], opt: Mapping) -
     return {"pair": pair, "figure": embed(plots.iso_loss(x, y, z, pair))}
 
 
-def _provenance(record: Mapping) -> dict:
-    prov = dict(record.get("provenance") or {})
-    prov.setdefault("data_hash", record.get("data_hash"))
+def _provenance(record: LawRecord) -> dict:
+    prov = dict(record.provenance or {})
+    prov.setdefault("data_hash", record.data_hash)
     return prov
 
 
@@ -251,12 +250,6 @@ def _ordered(runs: pd.DataFrame) -> pd.DataFrame:
     """Runs in the order of :data:`SPLITS`, so that every figure colours a split alike."""
     order = {s: i for i, s in enumerate(SPLITS)}
     return runs.iloc[np.argsort(runs["split"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
-
-
-def _chosen_row(record: Mapping) -> int | None:
-    """The chosen law's row of the front (``front_index`` of best.json)."""
-    index = (record.get("selection") or {}).get("front_index")
-    return None if index is None else int(index)
 
 
 def _mathml_text(text: str, lhs: str | None = "L") -> str:

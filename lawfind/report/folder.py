@@ -1,9 +1,10 @@
 """A discovery's output folder, read back for its report.
 
-``lawfind discover`` writes ``best.json`` (the chosen law, its intervals and replicates, the data's
-ranges, the provenance), ``equations.csv`` (the front), ``candidates.csv`` (every scored candidate)
-and ``runs.csv`` (every run with its split and prediction); ``optima.json`` holds the chosen law's
-optima when the report was asked for. A missing or unreadable file is named with the way to get it.
+``lawfind discover`` writes the folder (:func:`lawfind.record.save_discovery`): ``best.json`` (the
+chosen law's :class:`~lawfind.record.LawRecord`, read by :func:`lawfind.record.load_discovery`),
+``equations.csv`` (the front), ``candidates.csv`` (every scored candidate) and ``runs.csv`` (every
+run with its split and prediction); ``optima.json`` holds the chosen law's optima when the report was
+asked for. A missing or unreadable file is named with the way to get it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, show_path
-from ..export import load_fit
 from ..laws import Law
+from ..record import BEST, LawRecord, load_discovery
 
 __all__ = ["DiscoveryFolder", "read_folder", "REQUIRED"]
 
 #: The files a report needs, and the columns it reads from each table.
-REQUIRED = {"best.json": (), "equations.csv": ("n_params", "loss", "loss_se", "sympy_format", "admissible"),
+REQUIRED = {BEST: (), "equations.csv": ("n_params", "loss", "loss_se", "sympy_format", "admissible"),
             "candidates.csv": ("source", "n_params", "extrap_rmse_log", "test_rmse_log", "admissible", "reason"),
             "runs.csv": ("loss", "split", "predicted")}
 
@@ -34,8 +35,8 @@ class DiscoveryFolder:
     ----------
     path:
         The folder.
-    law, values, record:
-        The chosen law, its constants and the whole ``best.json`` record.
+    record:
+        The chosen law's record (``best.json``); ``law`` and ``values`` are its law and constants.
     equations, candidates, runs:
         The front, every scored candidate, and the runs (see :mod:`lawfind.report.tables`).
     optima:
@@ -43,13 +44,19 @@ class DiscoveryFolder:
     """
 
     path: Path
-    law: Law
-    values: dict[str, float]
-    record: dict
+    record: LawRecord
     equations: pd.DataFrame
     candidates: pd.DataFrame
     runs: pd.DataFrame
     optima: dict | None
+
+    @property
+    def law(self) -> Law:
+        return self.record.law
+
+    @property
+    def values(self) -> dict[str, float]:
+        return self.record.values
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -74,7 +81,7 @@ def read_folder(path: str | Path) -> DiscoveryFolder:
             raise DataError(f"'{show_path(folder)}' has no {name}: it is not the output of 'lawfind discover', or "
                             "one from before reports; run 'lawfind discover FILE --out "
                             f"{show_path(folder)}' again")
-    law, values, record = load_fit(folder / "best.json")
+    record = load_discovery(folder)
     tables = {name: _csv(folder / name, columns) for name, columns in REQUIRED.items() if name.endswith(".csv")}
     optima = None
     if (folder / "optima.json").is_file():
@@ -83,7 +90,7 @@ def read_folder(path: str | Path) -> DiscoveryFolder:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"'{show_path(folder / 'optima.json')}' is not JSON ({exc}): delete it and run "
                             "'lawfind report' again to recompute it") from None
-    return DiscoveryFolder(folder, law, values, record, tables["equations.csv"], tables["candidates.csv"],
+    return DiscoveryFolder(folder, record, tables["equations.csv"], tables["candidates.csv"],
                            tables["runs.csv"], optima)
 
 
