@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 EXAMPLES = ("examples:\n  moe sweep runs/tiny.toml -o runs/tiny.parquet --workers 2\n"
             "  moe train --N 1e6 --Na 3e5 --G 4 --S 0.2 --D 2e5 -o row.json\n"
@@ -22,6 +24,37 @@ class _Parser(argparse.ArgumentParser):
         raise ValueError(f"{message} (see '{self.prog} --help')")
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+
+
+def _count(text: str) -> int:
+    """A whole number >= 1 (``2``, ``2.0`` and ``2e5`` too)."""
+    value = _number(text)
+    if not (math.isfinite(value) and value.is_integer() and value >= 1):
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got '{text}'")
+    return int(value)
+
+
+def _positive(text: str) -> float:
+    """A finite number > 0."""
+    value = _number(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got '{text}'")
+    return value
+
+
+def _share(text: str) -> float:
+    """S: a number in [0, 1)."""
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1) (the shared share of the activated FFN), got '{text}'")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="moe", description="Train controlled MoE families and write their runs.", epilog=EXAMPLES,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -29,25 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sweep", help="run a sweep spec into a parquet table (resumable)")
     s.add_argument("spec")
     s.add_argument("-o", "--out", required=True, help="output parquet, e.g. runs/NAME.parquet")
-    s.add_argument("--workers", type=int, default=2, help="parallel runs, one thread each (default: 2)")
-    s.add_argument("--backend", default="local", help="local (default) or ray")
+    s.add_argument("--workers", type=_count, default=2, help="parallel runs, one thread each (default: 2)")
+    s.add_argument("--backend", default="local", choices=("local", "ray"), help="local (default) or ray")
     s.add_argument("--ray-address", help="address of a Ray cluster (default: start a local one)")
     s.add_argument("--dry-run", action="store_true", help="list the runs without training")
     s.add_argument("--retry-failed", action="store_true", help="run the runs the journal holds as failed again")
     for name in ("train", "design"):
         t = sub.add_parser(name, help="train one model" if name == "train" else "show the designed shape")
-        for k, d in (("N", 1e6), ("Na", 3e5), ("G", 4), ("S", 0.2), ("D", 2e5)):
-            t.add_argument(f"--{k}", type=float, default=d)
-        t.add_argument("--d-model", type=int, default=64)
-        t.add_argument("--n-layers", type=int, default=2)
-        t.add_argument("--n-heads", type=int, default=4)
-        t.add_argument("--seq-len", type=int, default=64)
+        for k, kind, d in (("N", _positive, 1e6), ("Na", _positive, 3e5), ("G", _count, 4), ("S", _share, 0.2),
+                           ("D", _count, 200_000)):
+            t.add_argument(f"--{k}", type=kind, default=d)
+        t.add_argument("--d-model", type=_count, default=64)
+        t.add_argument("--n-layers", type=_count, default=2)
+        t.add_argument("--n-heads", type=_count, default=4)
+        t.add_argument("--seq-len", type=_count, default=64)
         if name == "train":
-            t.add_argument("--batch-size", type=int, default=16)
-            t.add_argument("--lr", type=float, default=3e-3)
+            t.add_argument("--batch-size", type=_count, default=16)
+            t.add_argument("--lr", type=_positive, default=3e-3)
             t.add_argument("--seed", type=int, default=0)
             t.add_argument("--corpus", default="", help="folder of .txt files or a uint16 token file")
-            t.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+            t.add_argument("--threads", type=_count, default=os.cpu_count() or 1)
             t.add_argument("-o", "--out", help="write the row as JSON")
     return p
 
@@ -73,8 +107,9 @@ def _sweep(args) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .spec import expand, load_spec
-    from .sweep import read_records, run_sweep
+    from .sweep import check_sweep, read_records, run_sweep
 
+    check_sweep(args.out, args.workers, args.backend)  # before any work: nothing is written when it fails
     plan = expand(load_spec(args.spec))
     runs = plan.runs
     finished, failures = read_records(args.out)
@@ -114,7 +149,11 @@ def _sweep(args) -> int:
 def _single(args) -> int:
     from .designer import design
 
-    d = design(args.N, args.Na, int(args.G), args.S, d_model=args.d_model, n_layers=args.n_layers,
+    if args.command == "train" and args.out:
+        from .output import check_output
+
+        check_output(args.out, "-o", example="row.json")  # before training: never a run for nothing
+    d = design(args.N, args.Na, args.G, args.S, d_model=args.d_model, n_layers=args.n_layers,
                n_heads=args.n_heads, seq_len=args.seq_len)
     print(f"design: E={d.config.n_experts} G={d.config.top_k} d_expert={d.config.d_expert} "
           f"d_shared={d.config.d_shared}; achieved N={d.achieved['N']:.4g} Na={d.achieved['Na']:.4g} "
@@ -125,7 +164,7 @@ def _single(args) -> int:
     from .train import TrainConfig, TrainingDiverged, divergence, train
 
     try:
-        row = train(d.config, TrainConfig(tokens=int(args.D), batch_size=args.batch_size, lr=args.lr,
+        row = train(d.config, TrainConfig(tokens=args.D, batch_size=args.batch_size, lr=args.lr,
                                           seed=args.seed, threads=args.threads), load_corpus(args.corpus or None))
     except TrainingDiverged as exc:
         print(f"error: {exc} (try a smaller --lr)", file=sys.stderr)
@@ -136,6 +175,7 @@ def _single(args) -> int:
     if why:
         print(f"warning: {why}", file=sys.stderr)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "w") as fh:
             json.dump(row, fh, indent=2)
     return 0

@@ -61,6 +61,8 @@ def design(N: float, Na: float, G: int, S: float, *, d_model: int = 128, n_layer
     **config:
         Other ``MoEConfig`` fields (seq_len, noisy_gating, ...).
     """
+    if not (math.isfinite(N) and math.isfinite(Na) and N > 0 and Na > 0):
+        raise ValueError(f"N and Na must be finite numbers > 0 (got N={N!r}, Na={Na!r})")
     if not 0 <= S < 1 or G < 1 or Na > N:
         raise ValueError(f"need 0 <= S < 1, G >= 1 and Na <= N (got S={S}, G={G}, Na={Na:g}, N={N:g})")
     d, L = d_model, n_layers

@@ -7,8 +7,9 @@ The block returns ``(hidden, aux)``; the Switch load-balancing loss and the rout
 functions, summed by ``forward`` and returned, never kept in a global. Dispatch is dropless: tokens are
 sorted by expert and multiplied with ``torch.nn.functional.grouped_mm`` where it runs in the compute
 dtype (the autocast dtype where autocast is on), else a plain loop over experts; the path taken is
-kept on the experts module and a fallback is logged once per process. Every weight is initialised by
-one function, ``init_weights``.
+kept on the experts module and a fallback is logged once per process. Every weight is drawn once, by
+one function, ``init_weights``: the modules allocate their weights without drawing them, and the
+module a caller builds (the model, or an MoE layer or MLP built alone) applies ``init_weights``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ __all__ = ["MoEConfig", "MoETransformer", "switch_load_balancing_loss", "router_
            "init_weights", "init_std", "grouped_mm_unsupported", "compute_dtype"]
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,22 @@ class Rotary(nn.Module):
         return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
 
 
+def _linear(d_in: int, d_out: int) -> nn.Linear:
+    """A bias-free linear layer whose weight is allocated, not drawn (``init_weights`` draws it)."""
+    return nn.utils.skip_init(nn.Linear, d_in, d_out, bias=False)
+
+
+def _initialise(module: nn.Module, d_model: int, n_layers: int) -> None:
+    """Draw every weight of ``module`` once (``init_weights`` applied to it and its submodules)."""
+    module.apply(functools.partial(init_weights, d_model=d_model, n_layers=n_layers))
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: MoEConfig) -> None:
         super().__init__()
         self.n_heads = cfg.n_heads
-        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model, bias=False)
-        self.proj = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
+        self.qkv = _linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = _linear(cfg.d_model, cfg.d_model)
         self.proj.residual_out = True  # scaled at init (init_weights)
         self.rotary = Rotary(cfg.d_model // cfg.n_heads, cfg.seq_len)
 
@@ -120,13 +130,19 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
-    """A GELU MLP: the dense FFN and the shared FFN."""
+    """A GELU MLP: the dense FFN and the shared FFN.
 
-    def __init__(self, d_model: int, hidden: int) -> None:
+    Built alone it is initialised as inside a one-layer model (``init_weights``); a parent module that
+    initialises its own tree passes ``init=False``.
+    """
+
+    def __init__(self, d_model: int, hidden: int, *, init: bool = True) -> None:
         super().__init__()
-        self.up = nn.Linear(d_model, hidden, bias=False)
-        self.down = nn.Linear(hidden, d_model, bias=False)
+        self.up = _linear(d_model, hidden)
+        self.down = _linear(hidden, d_model)
         self.down.residual_out = True  # scaled at init (init_weights)
+        if init:
+            _initialise(self, d_model, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down(F.gelu(self.up(x)))
@@ -247,16 +263,18 @@ def compute_dtype(x: torch.Tensor) -> torch.dtype:
 class MoEFFN(nn.Module):
     """Routed experts plus a shared FFN; returns ``(y, aux)`` with the auxiliary losses and loads.
 
-    Built alone, it is initialised as inside the model (``init_weights``).
+    Built alone, it is initialised as inside the model (``init_weights``); inside the model
+    (``init=False``) the model initialises it, once.
     """
 
-    def __init__(self, cfg: MoEConfig) -> None:
+    def __init__(self, cfg: MoEConfig, *, init: bool = True) -> None:
         super().__init__()
         self.cfg = cfg
         self.router = Router(cfg)
         self.experts = Experts(cfg)
-        self.shared = MLP(cfg.d_model, cfg.d_shared) if cfg.d_shared else None
-        self.apply(functools.partial(init_weights, d_model=cfg.d_model, n_layers=cfg.n_layers))
+        self.shared = MLP(cfg.d_model, cfg.d_shared, init=False) if cfg.d_shared else None
+        if init:
+            _initialise(self, cfg.d_model, cfg.n_layers)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         B, T, C = x.shape
@@ -284,7 +302,8 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(cfg.d_model, bias=False)
         self.attn = Attention(cfg)
         self.norm2 = nn.LayerNorm(cfg.d_model, bias=False)
-        self.ffn = MoEFFN(cfg) if cfg.n_experts else MLP(cfg.d_model, cfg.d_expert * cfg.top_k)
+        self.ffn = (MoEFFN(cfg, init=False) if cfg.n_experts
+                    else MLP(cfg.d_model, cfg.d_expert * cfg.top_k, init=False))  # the model initialises it
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         x = x + self.attn(self.norm1(x))
@@ -335,10 +354,10 @@ class MoETransformer(nn.Module):
     def __init__(self, cfg: MoEConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.embed = nn.utils.skip_init(nn.Embedding, cfg.vocab_size, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = nn.LayerNorm(cfg.d_model, bias=False)
-        self.apply(functools.partial(init_weights, d_model=cfg.d_model, n_layers=cfg.n_layers))
+        _initialise(self, cfg.d_model, cfg.n_layers)
 
     def dispatch_in_use(self) -> str:
         """``"dense"``, or the path the experts took in the last forward (``"grouped_mm"``, ``"loop"``;

@@ -241,10 +241,18 @@ def parse_spec(raw: Mapping, source: str = "<spec>") -> SweepSpec:
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a TOML sweep spec."""
     path = Path(path)
+    if path.is_dir():
+        specs = sorted(path.glob("*.toml"))
+        example = f"'{specs[0]}'" if specs else f"'{path / 'NAME.toml'}'"
+        raise SpecError(f"the sweep spec '{path}' is a folder: give a spec file, e.g. {example}")
     try:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise SpecError(f"no such sweep spec: '{path}'") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read the sweep spec '{path}' ({exc.strerror or exc}): give a readable file") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"the sweep spec '{path}' is not UTF-8 text: give a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"'{path}' is not valid TOML: {exc}") from None
     return parse_spec(raw, str(path))

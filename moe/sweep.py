@@ -7,12 +7,23 @@ or above the uniform baseline ln V at the end) as ``{"status": "failed", "error"
 targets. A failure does not stop the sweep. The parquet holds the finished runs only and is rewritten
 atomically (temporary file + ``os.replace``). A killed and restarted sweep skips the finished runs
 and the failed ones (``retry_failed=True`` runs those again): no finished run is lost or run twice.
+A line torn by a kill mid-write is skipped, and the next record starts on a line of its own.
+
+The options and the output's writability are checked before any run (``check_sweep``). Worker
+processes end with the sweep, a ``kill -9`` included: on Linux through ``prctl(PR_SET_PDEATHSIG)``,
+everywhere through a thread that checks the parent once a second.
 """
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
 import json
+import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -22,10 +33,12 @@ from pathlib import Path
 import pandas as pd
 
 from .data import load_corpus
+from .output import OutputError, check_output
 from .spec import RunSpec
 from .train import divergence, train
 
-__all__ = ["SweepResult", "run_sweep", "read_records", "read_journal", "read_failures", "journal_path"]
+__all__ = ["SweepResult", "run_sweep", "read_records", "read_journal", "read_failures", "journal_path",
+           "check_sweep", "OutputError"]
 
 
 @dataclass(frozen=True)
@@ -76,9 +89,15 @@ def read_failures(out: str | Path) -> list[dict]:
 
 
 def _append(path: Path, record: dict) -> None:
+    """Append ``record`` as one line, in one write; after a torn last line, on a new line."""
     data = (json.dumps(record) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        size = os.fstat(fd).st_size
+        if size:
+            os.lseek(fd, size - 1, os.SEEK_SET)  # O_APPEND: the write still goes to the end
+            if os.read(fd, 1) != b"\n":
+                data = b"\n" + data
         os.write(fd, data)
         os.fsync(fd)
     finally:
@@ -115,14 +134,49 @@ def _execute(run: RunSpec) -> dict:
     return {**row, **_identity(run)}
 
 
+def _end_with_parent(sweep_pid: int, start_method: str) -> None:
+    """Worker initializer: end this worker process when the sweep's process ends (a kill -9 too)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:  # prctl(2): PR_SET_PDEATHSIG = 1, the signal sent when the parent ends
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if parent != sweep_pid and start_method != "forkserver":  # the sweep ended before this worker began
+        os._exit(1)
+
+    def watch() -> None:  # the portable fallback: the parent's end re-parents this process
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="moe-parent-check", daemon=True).start()
+
+
+def check_sweep(out: str | Path, workers: int = 2, backend: str = "local") -> Path:
+    """``out`` as a ``Path`` if a sweep can run with these options and write ``out`` (the parquet, its
+    journal and its temporary file); else raise a ``ValueError`` (:class:`moe.output.OutputError` for
+    the output) that names the fix. Nothing is written."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number >= 1 (1 runs in this process), got {workers!r}")
+    if backend not in ("local", "ray"):
+        raise ValueError(f"unknown backend '{backend}': choose local or ray")
+    if backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise ValueError("the ray backend needs ray: pip install 'lawfind[ray]' (or use the local backend)")
+    out = Path(out)
+    return check_output(out, "-o", example="NAME.parquet",
+                        companions=(journal_path(out), out.with_name(out.name + ".tmp")))
+
+
 def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, backend: str = "local",
               ray_address: str | None = None, retry_failed: bool = False,
               on_done: Callable[[dict, int, int], None] | None = None) -> SweepResult:
     """Run what the journal does not hold yet (and its failures with ``retry_failed``).
 
-    ``on_done(record, ended, total)`` is called after each run ends (finished or failed).
+    ``on_done(record, ended, total)`` is called after each run ends (finished or failed). Options and
+    the output are checked first (:func:`check_sweep`), before any run.
     """
-    out = Path(out)
+    out = check_sweep(out, workers, backend)
     out.parent.mkdir(parents=True, exist_ok=True)
     rows, failed = read_records(out)
     done = {r["run_key"] for r in rows}
@@ -150,7 +204,9 @@ def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, bac
             for r in pending:
                 finish(_execute(r))
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            context = multiprocessing.get_context()
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_end_with_parent,
+                                     initargs=(os.getpid(), context.get_start_method())) as pool:
                 futures = {pool.submit(_execute, r): r for r in pending}
                 while futures:
                     finished, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -176,6 +232,4 @@ def run_sweep(runs: Iterable[RunSpec], out: str | Path, *, workers: int = 2, bac
             except Exception as exc:  # the worker died
                 record = _failure(run, f"{type(exc).__name__}: {exc}", time.perf_counter())
             finish(record)
-    else:
-        raise ValueError(f"unknown backend '{backend}': choose local or ray")
     return SweepResult(pd.DataFrame(rows), tuple(failed.values()), len(pending))

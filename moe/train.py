@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass
 
@@ -54,6 +55,12 @@ class TrainConfig:
     eval_every: int = 0  # steps between curve points (0: 10 points)
     device: str = "auto"
     threads: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("tokens", "batch_size", "threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be a whole number >= 1, got {value!r}")
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -165,9 +172,4 @@ def train(model_cfg: MoEConfig, cfg: TrainConfig, corpus: Corpus, progress=None)
         "config": json.dumps({"model": asdict(model_cfg), "train": asdict(cfg)}, sort_keys=True),
         "curve": json.dumps(curve), "corpus": corpus.name,
     }
-
-
-def loss_curve(row: dict) -> list[dict]:
-    """The loss curve of a row."""
-    return json.loads(row["curve"])
 

@@ -4,6 +4,13 @@ import inspect
 import os
 
 import pytest
+import torch
+
+# moe.model dispatches with torch.nn.functional.grouped_mm where this torch has it (pyproject allows
+# torch >= 2.4, which may not); without it the experts take the loop
+GROUPED_MM = hasattr(torch.nn.functional, "grouped_mm")
+needs_grouped_mm = pytest.mark.skipif(
+    not GROUPED_MM, reason=f"this torch ({torch.__version__}) has no torch.nn.functional.grouped_mm")
 
 
 @pytest.fixture(scope="session")

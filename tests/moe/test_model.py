@@ -12,6 +12,8 @@ import torch
 from moe.model import (MLP, MoEConfig, MoEFFN, MoETransformer, count_params, grouped_mm_unsupported,
                        init_std, switch_load_balancing_loss)
 
+from .conftest import needs_grouped_mm
+
 
 @pytest.mark.parametrize("kw", [dict(n_experts=8, top_k=2, d_shared=16), dict(n_experts=4, top_k=1),
                                 dict(n_experts=0, top_k=2), dict(n_experts=1, top_k=1, d_shared=7),
@@ -61,6 +63,37 @@ def test_one_initialisation_for_routed_shared_and_dense_weights():
     assert abs(ratio - 1) < 0.05
 
 
+RANDOM_INITS = ("normal_", "uniform_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                "xavier_normal_", "trunc_normal_", "orthogonal_")
+
+
+@pytest.mark.parametrize("build", [
+    lambda: MoETransformer(MoEConfig(d_model=32, n_heads=2, n_layers=2, n_experts=4, top_k=2, d_expert=16,
+                                     d_shared=8, noisy_gating=True)),
+    lambda: MoETransformer(MoEConfig(d_model=32, n_heads=2, n_layers=2, n_experts=0, top_k=2, d_expert=16)),
+    lambda: MoEFFN(MoEConfig(d_model=32, n_heads=2, n_experts=4, top_k=2, d_expert=16, d_shared=8)),
+    lambda: MLP(32, 24),
+], ids=["moe", "dense", "moe-layer-alone", "mlp-alone"])
+def test_every_weight_is_drawn_once(build, monkeypatch):
+    # once: not by PyTorch's constructors (kaiming_uniform_) and then init_weights, nor by an MoE layer's
+    # constructor and then the model's init_weights; each draw costs random numbers, so this fixes the stream
+    draws: list[tuple[str, torch.Tensor]] = []
+    for name in RANDOM_INITS:
+        real = getattr(torch.nn.init, name)
+
+        def record(tensor, *args, _real=real, _name=name, **kwargs):
+            if tensor.device.type != "meta":  # a meta tensor holds no numbers: nothing is drawn
+                draws.append((_name, tensor))
+            return _real(tensor, *args, **kwargs)
+
+        monkeypatch.setattr(torch.nn.init, name, record)
+    module = build()
+    matrices = [p for p in module.parameters() if p.dim() >= 2 and p.abs().sum() > 0]  # noise weights start at 0
+    assert matrices and {name for name, _ in draws} == {"normal_"}
+    counts = [sum(t is p for _, t in draws) for p in matrices]
+    assert counts == [1] * len(matrices) and len(draws) == len(matrices)
+
+
 def test_one_expert_top1_equals_the_dense_ffn_in_outputs_and_gradients():
     torch.manual_seed(0)
     cfg = MoEConfig(d_model=16, n_heads=2, d_expert=24, n_experts=1, top_k=1, d_shared=0, dispatch="loop")
@@ -82,6 +115,7 @@ def test_one_expert_top1_equals_the_dense_ffn_in_outputs_and_gradients():
     torch.testing.assert_close(moe_ffn.experts.w_down.grad[0], dense.down.weight.grad.t(), rtol=1e-5, atol=1e-6)
 
 
+@needs_grouped_mm
 def test_grouped_mm_and_loop_dispatch_agree():
     torch.manual_seed(1)
     cfg = MoEConfig(d_model=32, n_heads=2, d_expert=16, n_experts=8, top_k=2, d_shared=16, dispatch="grouped_mm")
@@ -101,6 +135,7 @@ def test_grouped_mm_and_loop_dispatch_agree():
     assert a.experts.dispatch_used == "grouped_mm" and b.experts.dispatch_used == "loop"
 
 
+@needs_grouped_mm  # the loop case checks the alignment reason, which a torch without grouped_mm does not give
 @pytest.mark.parametrize("d_expert, expected", [(16, "grouped_mm"), (6, "loop")])
 def test_recorded_dispatch_is_grouped_mm_for_aligned_widths_and_the_loop_otherwise(d_expert, expected, caplog):
     from moe import model as m
@@ -123,6 +158,7 @@ def test_recorded_dispatch_is_grouped_mm_for_aligned_widths_and_the_loop_otherwi
     assert dense.dispatch_in_use() == "dense"
 
 
+@needs_grouped_mm
 def test_a_fallback_is_logged_once_per_process(caplog):
     from moe import model as m
 
@@ -136,6 +172,7 @@ def test_a_fallback_is_logged_once_per_process(caplog):
     assert len(fallbacks) == 1 and "rows of width 6" in fallbacks[0]
 
 
+@needs_grouped_mm
 def test_the_compute_dtype_is_decided_before_the_dispatch_under_autocast():
     # under bf16 autocast the layer norm returns fp32; the experts must see bf16 and decide on bf16 rows:
     # 12 bf16 values are 24 bytes (unaligned, loop) though 12 fp32 values are 48 bytes (aligned)
@@ -158,6 +195,7 @@ def test_router_logits_stay_fp32_under_autocast():
     assert logits.dtype == probs.dtype == gates.dtype == torch.float32
 
 
+@needs_grouped_mm
 def test_grouped_mm_decision_for_cuda_without_a_gpu():
     bf16, fp32 = torch.bfloat16, torch.float32
     assert grouped_mm_unsupported("cuda", bf16, (48, 64), (9, 0)) is None  # H100, bf16 autocast
@@ -169,6 +207,7 @@ def test_grouped_mm_decision_for_cuda_without_a_gpu():
     assert "multiples of 4" in grouped_mm_unsupported("cpu", fp32, (48, 6))
 
 
+@needs_grouped_mm
 def test_explicit_grouped_mm_that_cannot_run_is_an_error():
     cfg = MoEConfig(d_model=32, n_heads=2, d_expert=6, n_experts=4, top_k=2, dispatch="grouped_mm")
     with pytest.raises(ValueError, match="dispatch='grouped_mm' cannot run here: rows of width 6"):
@@ -186,14 +225,30 @@ def test_switch_loss_is_one_when_uniform_and_grows_with_imbalance():
 
 
 def test_forward_returns_losses_not_globals():
+    torch.manual_seed(0)
     cfg = MoEConfig(d_model=32, n_heads=2, d_expert=16, n_experts=4, top_k=2, seq_len=16, n_layers=2)
     model = MoETransformer(cfg)
     idx = torch.randint(0, 256, (2, 16))
     logits, loss, aux = model(idx, idx)
-    assert logits.shape == (2, 16, 256) and loss.item() > aux["ce"].item() > 0
-    assert aux["load"].shape == (2, 4) and aux["load"].sum().item() == 2 * 2 * 16 * 2
+    assert logits.shape == (2, 16, 256)
+    # the training loss is the cross-entropy plus the weighted auxiliary losses, each a mean over layers
+    expected = aux["ce"] + cfg.aux_loss_coef * aux["balance"] + cfg.z_loss_coef * aux["z"]
+    torch.testing.assert_close(loss.detach(), expected, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(aux["ce"], torch.nn.functional.cross_entropy(logits.reshape(-1, 256), idx.reshape(-1)))
+    assert 0.9 < aux["balance"].item() < 1.5  # near uniform routing at initialisation (1 when uniform)
+    assert aux["z"].item() > 0
+    # every layer routes each of the 2 x 16 tokens to G = 2 experts
+    assert aux["load"].shape == (2, 4) and aux["load"].sum(1).tolist() == [2 * 16 * 2] * 2
+    # nothing accumulates between calls: the same input gives the same losses
+    _, again, aux2 = model(idx, idx)
+    assert again.item() == loss.item() and torch.equal(aux2["load"], aux["load"])
     loss.backward()
-    assert model.blocks[0].ffn.router.weight.grad is not None
+    grad = model.blocks[0].ffn.router.weight.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+    # with bias balancing the load-balancing loss carries no weight; the z-loss still does
+    biased = MoETransformer(MoEConfig(**{**cfg.__dict__, "bias_balancing": True}))
+    _, loss_b, aux_b = biased(idx, idx)
+    torch.testing.assert_close(loss_b.detach(), aux_b["ce"] + cfg.z_loss_coef * aux_b["z"], rtol=1e-6, atol=1e-6)
 
 
 def test_bias_balancing_moves_bias_against_load():
