@@ -4,9 +4,18 @@ Usage: python benchmarks/fuzz_loader.py [--n 10000] [--seed 0]
 
 Each table comes from one class of defect (missing and unknown columns, strings, NaN, inf, zeros,
 Na > N, S out of range, G < 1, repeats, truncated and garbage files, exotic parquet types, nested
-cells, long and odd paths, empty files, repeated column names, objects in columns, extreme values),
+cells, long and odd paths, empty files, repeated column names, objects in columns, extreme values,
+header lookalikes, invisible characters in headers, decimal commas, ragged rows, booleans, dates),
 sometimes with a second value defect on top, written as CSV, TSV, gzipped CSV, parquet or passed as
-a DataFrame. The target is 0 crashes.
+a DataFrame. Each table ends in one outcome: crashed, hung, wrongly accepted (the reader refuses it,
+or its values differ from the file's), a meant column dropped (with or without a note), a good
+table refused, a clean refusal, or correctly accepted. The target is 0 of the first four.
+
+A header cell the generator wrote for a canonical name (``'N '``, ``'G\u200d'``, ``'Loss'``, ``'Ν'``,
+``'N_a'``) is read by the judge as that name: what the user evidently meant. The loader may read it
+(with a note) or refuse it, but must not load the table without it; two cells meaning one name make
+the table unreadable. A text row with another number of fields than the header (an unquoted decimal
+comma, a cut row, a trailer) makes the file unreadable; lines of spaces and tabs only are blank.
 
 How an outcome is judged, independently of lawfind: the script reads each file back itself (the
 ``csv`` and ``gzip`` modules for text, pyarrow for parquet; the DataFrame as it is) and decides what
@@ -31,6 +40,7 @@ import io
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -68,6 +78,8 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     fmt: str = "frame"
     unwritable: bool = False  # a path that cannot exist (too long, NUL byte): the reader refuses
+    meant: dict = field(default_factory=dict)  # header cell -> the canonical name the user evidently meant
+    refusal_ok: bool = False  # a refusal is as good as an acceptance (a header lawfind may decline to guess)
 
 
 # ---- generating tables ---------------------------------------------------------------------------------
@@ -174,6 +186,12 @@ def generate(kind: str, rng: np.random.Generator, folder: Path, i: int) -> Case:
         return _broken_file(case, frame, rng, folder, i)
     elif kind in ("long_path", "odd_path"):
         return _path(case, frame, rng, folder, i)
+    elif kind in ("lookalike", "invisible"):
+        _header(case, frame, rng)
+    elif kind in ("decimal_comma", "ragged"):
+        return _text_defect(case, frame, rng, folder, i)
+    elif kind in ("booleans", "dates"):
+        return _not_numbers(case, frame, rng, folder, i)
     if rng.random() < 0.15 and "router" in frame.columns:
         case.kwargs["group"] = "router"
     return _write(case, frame, fmt, folder / f"t{i}", rng)
@@ -336,6 +354,147 @@ def _path(case: Case, frame: pd.DataFrame, rng: np.random.Generator, folder: Pat
     return case
 
 
+# ---- header lookalikes, invisible characters, decimal commas, ragged rows, booleans, dates -----------
+
+CASES = {"D": ["d"], "N": ["n"], "Na": ["na", "NA", "nA"], "G": ["g"], "S": ["s"], "loss": ["Loss", "LOSS", "lOSS"]}
+#: Greek, Cyrillic, fullwidth and mathematical letters drawn like the Latin ones
+HOMOGLYPHS = {"D": ["Ｄ", "𝐃"], "N": ["Ν", "Ｎ"], "Na": ["Νa", "Nа", "Nα"], "G": ["Ԍ", "Ｇ"], "S": ["Ѕ", "Ｓ"],
+              "loss": ["lоss", "lοss", "loѕs", "ӏoss"]}
+NEAR = {"D": ["D_", "_D", "D."], "N": ["N_", "N."], "Na": ["N_a", "N-a", "n_a", "N a", "N.a"], "G": ["G_"],
+        "S": ["S_"], "loss": ["loss_", "lo_ss", "LOSS_"]}
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+SPACES = [" ", "  ", "\u00a0"]
+
+
+def _spaced(name: str, rng: np.random.Generator) -> str:
+    """``name`` with surrounding whitespace and/or invisible characters."""
+    out = name
+    while out == name:
+        if rng.random() < 0.6:
+            k = int(rng.integers(len(out) + 1))
+            out = out[:k] + str(rng.choice(INVISIBLE)) + out[k:]
+        if rng.random() < 0.6:
+            space = str(rng.choice(SPACES))
+            out = space + out if rng.random() < 0.5 else out + space
+    return out
+
+
+def _header(case: Case, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Rewrite one canonical header cell as the user might have typed it (in place)."""
+    canon = [c for c in frame.columns if c in CASES]
+    name = str(rng.choice(canon))
+    if case.kind == "invisible":
+        cell = _spaced(name, rng)
+        if rng.random() < 0.2:
+            cell = cell.replace(name, str(rng.choice(CASES[name])))
+    else:
+        pool = str(rng.choice(["case", "homoglyph", "near"]))
+        cell = str(rng.choice({"case": CASES, "homoglyph": HOMOGLYPHS, "near": NEAR}[pool][name]))
+    case.meant = {cell: name}
+    if rng.random() < 0.15:  # a second cell that looks like the same name: which one is meant?
+        other = _spaced(name, rng) if cell != name.lower() else name.lower() + " "
+        if other not in (cell, *frame.columns):
+            frame[other] = frame[name].to_numpy() * float(rng.choice([1.0, 2.0]))
+            case.meant[other] = name
+    frame.columns = [cell if c == name else c for c in frame.columns]
+    case.refusal_ok = True
+    if rng.random() < 0.2:  # the canonical names chosen explicitly
+        case.kwargs["features"] = ",".join(c for c in COLUMNS if c in case.meant.values() or c in frame.columns) or "N"
+
+
+def _cells_text(frame: pd.DataFrame) -> list[list[str]]:
+    return [list(map(str, frame.columns))] + [[repr(v) if isinstance(v, float) else str(v) for v in row]
+                                              for row in frame.itertuples(index=False, name=None)]
+
+
+def _text_defect(case: Case, frame: pd.DataFrame, rng: np.random.Generator, folder: Path, i: int) -> Case:
+    """A text table with decimal commas (quoted or not) or rows of another width than the header."""
+    fmt = str(rng.choice(["csv", "csv", "tsv", "csv.gz"]))
+    sep = "\t" if fmt == "tsv" else ","
+    if case.kind == "decimal_comma" and rng.random() < 0.3:
+        frame["lr"] = rng.uniform(1e-4, 1e-3, len(frame))
+    rows = _cells_text(frame)
+    numeric = [j for j, c in enumerate(rows[0]) if c in (*COLUMNS, "loss", "lr")]
+    if case.kind == "decimal_comma":
+        if rng.random() < 0.1:  # a European spreadsheet's export: ';' between cells, ',' in numbers
+            sep = ";"
+            rows = [rows[0]] + [[c.replace(".", ",") for c in r] for r in rows[1:]]
+        else:
+            j = int(rng.choice(numeric))
+            every = rng.random() < 0.5  # the same column on every row: pandas shifts the columns under the header
+            quote = rng.random() < 0.3
+            for r in rows[1:]:
+                if every or rng.random() < 0.4:
+                    v = float(r[j])
+                    text = f"{int(v):,}" if v >= 1e4 and rng.random() < 0.5 else f"{v:.4f}".replace(".", ",")
+                    r[j] = f'"{text}"' if quote else text
+    else:
+        for _ in range(int(rng.integers(1, 3))):
+            how = str(rng.choice(["extra", "short", "trailer", "blank", "trailing_sep"]))
+            k = int(rng.integers(1, len(rows)))
+            if how == "extra":
+                rows[k] = rows[k] + [str(rng.choice(["", "x", "1.5"])) for _ in range(int(rng.integers(1, 3)))]
+            elif how == "short" and len(rows[k]) > 1:
+                rows[k] = rows[k][: -int(rng.integers(1, len(rows[k])))]
+            elif how == "trailer":
+                rows.append(str(rng.choice(["total", "# end of runs", "sum" + sep + "1e10"])).split(sep))
+            elif how == "blank":
+                rows.insert(k, [str(rng.choice(["", " ", "  "]))])
+            elif how == "trailing_sep":  # an empty last cell on every line: the same width everywhere
+                rows = [r + [""] for r in rows]
+    data = "".join(sep.join(r) + "\n" for r in rows).encode()
+    path = folder / f"t{i}.{fmt}"
+    path.write_bytes(gzip.compress(data) if fmt == "csv.gz" else data)
+    case.fmt, case.source = fmt, str(path)
+    return case
+
+
+def _not_numbers(case: Case, frame: pd.DataFrame, rng: np.random.Generator, folder: Path, i: int) -> Case:
+    """A column of booleans or of dates, used as a feature, the target, a seed, a group, or not at all."""
+    col = str(rng.choice([c for c in frame.columns if c in (*COLUMNS, "loss")] + ["unused", "seed", "router"]))
+    if col == "router":
+        case.kwargs["group"] = "router"
+    n = len(frame)
+    fmt = str(rng.choice(FORMATS))
+    flags = rng.random(n) < (0.5 if rng.random() < 0.6 else 2.0)  # sometimes all True: 1 passes every range check
+    if case.kind == "booleans":
+        if fmt in ("csv", "tsv", "csv.gz"):
+            yes, no = [("True", "False"), ("true", "false"), ("TRUE", "FALSE")][int(rng.integers(3))]
+            cells = [yes if f else no for f in flags]
+            if rng.random() < 0.2:
+                cells[int(rng.integers(n))] = ""
+            frame[col] = cells
+        elif fmt == "parquet":
+            arrays = {c: pa.array(frame[c].to_numpy()) for c in frame.columns if c != col}
+            if rng.random() < 0.5:
+                arrays[col] = pa.ExtensionArray.from_storage(pa.bool8(), pa.array(flags.astype(np.int8)))
+            else:
+                arrays[col] = pa.array(flags)
+            path = folder / f"t{i}.parquet"
+            pq.write_table(pa.table(arrays), path)
+            case.fmt, case.source = "parquet", str(path)
+            return case
+        else:
+            frame[col] = [flags, pd.array(flags, dtype="boolean"), list(map(bool, flags))][int(rng.integers(3))]
+    else:
+        days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+        if fmt in ("csv", "tsv", "csv.gz"):
+            style = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%m/%d/%Y", "%H:%M:%S"][int(rng.integers(5))]
+            frame[col] = [d.strftime(style) for d in days]
+        elif fmt == "parquet":
+            arrays = {c: pa.array(frame[c].to_numpy()) for c in frame.columns if c != col}
+            kind = int(rng.integers(4))
+            arrays[col] = (pa.array(days.date, pa.date32()) if kind == 0 else pa.array(days.date, pa.date64())
+                           if kind == 1 else pa.array(days, pa.timestamp("ns", tz="UTC" if kind == 2 else None)))
+            path = folder / f"t{i}.parquet"
+            pq.write_table(pa.table(arrays), path)
+            case.fmt, case.source = "parquet", str(path)
+            return case
+        else:
+            frame[col] = [days, days.tz_localize("UTC"), list(days), list(days.date)][int(rng.integers(4))]
+    return _write(case, frame, fmt, folder / f"t{i}", rng)
+
+
 # ---- the judge: what a careful reader would do with the same file --------------------------------------
 
 class Unreadable(Exception):
@@ -364,14 +523,17 @@ def read_back(case: Case) -> tuple[list[str], list[list[object]]]:
         raise Unreadable(str(exc)) from None
     if "\0" in text or "\r" in text:
         raise Unreadable("NUL or CR in a text table")
-    rows = [r for r in csv.reader(io.StringIO(text), delimiter="\t" if case.fmt == "tsv" else ",", strict=True)
-            if r]  # pandas skips blank lines
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter="\t" if case.fmt == "tsv" else ",", strict=True))
+    except csv.Error as exc:
+        raise Unreadable(f"malformed quoting: {exc}") from None
+    rows = [r for r in rows if r and not (len(r) == 1 and not r[0].strip(" \t"))]  # blank lines carry no run
     if not rows:
         raise Unreadable("empty")
     header, body = rows[0], rows[1:]
-    if any(len(r) > len(header) for r in body):
-        raise Unreadable("a row with more fields than the header")
-    return header, [r + [None] * (len(header) - len(r)) for r in body]
+    if any(len(r) != len(header) for r in body):  # a decimal comma, a cut row, a trailer: cells shift
+        raise Unreadable("a row with another number of fields than the header")
+    return header, body
 
 
 def number(cell: object, text: bool) -> float | None:
@@ -400,8 +562,9 @@ def expect(case: Case) -> tuple[bool, str, dict[str, np.ndarray] | None]:
     except Unreadable as exc:
         return False, f"unreadable: {exc}", None
     text = case.fmt in ("csv", "tsv", "csv.gz")
+    header = [case.meant.get(c, c) for c in header]  # the names the user evidently meant
     if len(set(header)) != len(header):
-        return False, "repeated column names", None
+        return False, "repeated column names (or two cells meaning one name)", None
     if not rows:
         return False, "no runs", None
     kw = case.kwargs
@@ -456,7 +619,7 @@ def expect(case: Case) -> tuple[bool, str, dict[str, np.ndarray] | None]:
     losses = defaultdict(set)
     for k, y in zip(keys, values[target]):
         losses[k].add(y)
-    repeats = kw.get("repeats", "error")
+    repeats = kw.get("repeats", "keep")  # the loader keeps repeats unless told
     if repeats == "error" and any(len(v) > 1 for v in losses.values()):
         return False, "conflicting repeats", None
     return True, "clean", values
@@ -488,7 +651,45 @@ def agrees(table, values: dict[str, np.ndarray], case: Case) -> str | None:
 # ---- running ----------------------------------------------------------------------------------------
 
 CLASSES = ("clean", "missing_column", "unknown_column", *VALUE_KINDS, "truncated", "garbage", "exotic", "nested",
-           "long_path", "odd_path", "empty", "dup_columns")
+           "long_path", "odd_path", "empty", "dup_columns", "lookalike", "invisible", "decimal_comma", "ragged",
+           "booleans", "dates")
+#: Each table's outcome, one of these; a good loader has 0 of the first four.
+OUTCOMES = ("crashed", "hung", "wrongly accepted", "dropped, no note", "dropped, noted", "good refused",
+            "clean refusal", "correctly accepted")
+HANG_S = 30
+
+
+class Hung(Exception):
+    """A load ran past ``HANG_S`` seconds."""
+
+
+def _alarm(signum, frame):  # noqa: ANN001, ARG001
+    raise Hung
+
+
+def judge(case: Case) -> tuple[str, str, str]:
+    """Load the case and judge the outcome against the reader's: (outcome, detail, the loader's message)."""
+    ok, why, values = expect(case)
+    signal.setitimer(signal.ITIMER_REAL, HANG_S)
+    try:
+        table = load_runs(case.source, **case.kwargs)
+    except LawfindError as exc:
+        outcome = "good refused" if ok and not case.refusal_ok else "clean refusal"
+        return outcome, ("reader accepts" if ok else why), str(exc)
+    except Hung:
+        return "hung", f"more than {HANG_S} s", ""
+    except Exception as exc:  # noqa: BLE001 - what the target says must not happen
+        return "crashed", f"{type(exc).__name__}: {exc}", ""
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    if not ok:
+        return "wrongly accepted", f"reader refuses: {why}", ""
+    used = (*table.features, table.target)
+    lost = [n for n in values if n not in used]
+    if lost:  # the user's column (a header cell meaning it) left out of the load
+        return ("dropped, noted" if table.notes else "dropped, no note"), f"{lost} not loaded; notes {table.notes}", ""
+    diff = agrees(table, values, case)
+    return ("wrongly accepted", diff, "") if diff else ("correctly accepted", "", "")
 
 
 def main() -> None:
@@ -497,6 +698,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
+    signal.signal(signal.SIGALRM, _alarm)
     stats: dict[str, Counter] = defaultdict(Counter)
     examples: dict[str, list[str]] = defaultdict(list)
     start = time.perf_counter()
@@ -505,53 +707,34 @@ def main() -> None:
         for i in range(args.n):
             kind = CLASSES[i % len(CLASSES)]
             case = generate(kind, rng, folder, i)
-            ok, why, values = expect(case)
+            outcome, detail, msg = judge(case)
             s = stats[case.kind]
             s["n"] += 1
-            s["reader accepts"] += ok
-            try:
-                table = load_runs(case.source, **case.kwargs)
-            except LawfindError as exc:
-                s["refused"] += 1
-                msg = str(exc)
-                if msg.startswith("cannot interpret"):
-                    s["guard"] += 1
-                    examples["guard"].append(f"{case.kind}: {msg}")
-                if ok:
-                    s["good refused"] += 1
-                    examples["good refused"].append(f"{case.kind} ({case.fmt}): {msg}")
-                if "\n" in msg:
-                    s["multi-line"] += 1
-                    examples["multi-line"].append(f"{case.kind} ({case.fmt}): {msg!r}")
-                continue
-            except Exception as exc:  # noqa: BLE001 - what the target says must not happen
-                s["crashed"] += 1
-                examples["crashed"].append(f"{case.kind} ({case.fmt}): {type(exc).__name__}: {exc}")
-                continue
-            s["accepted"] += 1
-            if not ok:
-                s["bad accepted"] += 1
-                examples["bad accepted"].append(f"{case.kind} ({case.fmt}): reader refuses: {why}")
-            else:
-                diff = agrees(table, values, case)
-                if diff:
-                    s["values differ"] += 1
-                    examples["values differ"].append(f"{case.kind} ({case.fmt}): {diff}")
+            s[outcome] += 1
+            if outcome not in ("clean refusal", "correctly accepted"):
+                examples[outcome].append(f"{case.kind} ({case.fmt}): {detail} {msg}")
+            if msg.startswith("cannot interpret"):  # refused only by the loader's last-resort guard
+                s["guard"] += 1
+                examples["guard"].append(f"{case.kind}: {msg}")
+            if "\n" in msg:
+                s["multi-line"] += 1
+                examples["multi-line"].append(f"{case.kind} ({case.fmt}): {msg!r}")
+            if outcome == "clean refusal" and case.kind in ("lookalike", "invisible", "decimal_comma", "ragged",
+                                                            "booleans", "dates"):
+                examples[f"refused {case.kind}"].append(f"({case.fmt}) {msg}")
     elapsed = time.perf_counter() - start
-    heads = ["n", "accepted", "refused", "crashed", "reader accepts", "bad accepted", "good refused", "values differ",
-             "guard", "multi-line"]
-    print(f"{'class':<15}" + "".join(f"{h:>15}" for h in heads))
+    heads = ["n", *OUTCOMES, "guard", "multi-line"]
+    width = max(map(len, heads)) + 2
+    print(f"{'class':<15}" + "".join(f"{h:>{width}}" for h in heads))
     total = Counter()
     for kind in CLASSES:
         s = stats[kind]
         total.update(s)
-        print(f"{kind:<15}" + "".join(f"{s[h]:>15}" for h in heads))
-    print(f"{'total':<15}" + "".join(f"{total[h]:>15}" for h in heads))
-    print(f"\n{total['n']} tables in {elapsed:.0f} s: {total['accepted']} accepted, {total['refused']} refused with "
-          f"lawfind's error, {total['crashed']} crashed")
-    print(f"judged: {total['bad accepted']} accepted that a careful reader refuses, {total['values differ']} accepted "
-          f"with values unlike the file's, {total['good refused']} refused that a careful reader accepts, "
-          f"{total['guard']} refused only by the last-resort guard, {total['multi-line']} multi-line messages")
+        print(f"{kind:<15}" + "".join(f"{s[h]:>{width}}" for h in heads))
+    print(f"{'total':<15}" + "".join(f"{total[h]:>{width}}" for h in heads))
+    print(f"\n{total['n']} tables (seed {args.seed}) in {elapsed:.0f} s: "
+          + ", ".join(f"{total[o]} {o}" for o in OUTCOMES)
+          + f"; {total['guard']} refused only by the last-resort guard, {total['multi-line']} multi-line messages")
     for key, lines in examples.items():
         print(f"\n{key} (first 5 of {len(lines)}):")
         for line in lines[:5]:

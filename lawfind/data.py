@@ -504,7 +504,8 @@ def _widths(source: str | Path, label: str) -> tuple[int, int]:
                        "numbers" if semicolons and sep == "," else
                        "a decimal comma (2,5) or a comma inside a cell? write 2.5, or quote the cell" if more and
                        sep == "," else "extra cells? delete them" if more else "a cut or incomplete row? complete it")
-                raise DataError(f"'{label}' line {start} has {len(record)} fields but the header has {width}: "
+                raise DataError(f"'{label}' line {start} has {len(record)} field{'s' if len(record) != 1 else ''} but "
+                                f"the header has {width}: "
                                 f"{fix}, or delete the line")
     return width or 0, count
 
