@@ -58,6 +58,7 @@ def test_planted_law_wins_on_extrapolation(chinchilla_table):
     assert comp.rows[0].metrics.rmse_log < 0.015  # the planted noise is 0.01
 
 
+@pytest.mark.slow
 def test_clark_ranks_five_catalogue_laws(clark_path):
     t = load_runs(clark_path, target="loss_validation",
                   features="N=dense_parameter_count,E=num_experts,D=step,G=k",

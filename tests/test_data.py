@@ -305,6 +305,7 @@ def spoilt_tables(draw) -> pd.DataFrame:
        st.sampled_from([None, "D,N", "N=Na,G", "x"]), st.sampled_from(["frame", *ODD_NAMES]),
        st.sampled_from([None, "nested seed", "label seed"]),
        st.one_of(st.none(), st.tuples(st.sampled_from(["D", "N", "Na", "G", "S", "loss"]), st.sampled_from(list(EXOTIC)))))
+@pytest.mark.slow
 def test_malformed_tables_raise_only_our_errors(frame, features, where, seed, exotic):
     if seed:
         frame = frame.assign(seed=[[k] if seed == "nested seed" else f"s{k}" for k in range(len(frame))])

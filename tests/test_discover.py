@@ -30,6 +30,7 @@ def fitted(ghook):
     return discover(ghook, holdout="N>=1.6e9", **FAST)
 
 
+@pytest.mark.slow
 def test_equations_front_and_chosen_law(fitted, ghook):
     eq = fitted.equations_
     assert list(eq.columns[:6]) == ["complexity", "loss", "loss_se", "score", "equation", "sympy_format"]
@@ -48,6 +49,7 @@ def test_equations_front_and_chosen_law(fitted, ghook):
                                fitted.predict(ghook, index=0), rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_the_chosen_row_is_the_chosen_law(fitted, ghook):
     i = fitted.best_index_
     assert sp.simplify(fitted.sympy() - fitted.sympy(i)) == 0
@@ -56,6 +58,7 @@ def test_the_chosen_row_is_the_chosen_law(fitted, ghook):
     assert fitted.latex() == fitted.latex(i) and r"\toprule" in fitted.latex_table()
 
 
+@pytest.mark.slow
 def test_planted_structure_is_recovered(fitted, ghook):
     law = fitted.best_.substituted()
     assert {s.name for s in law.free_symbols} == {"D", "Na", "G"}  # exactly the planted variables
@@ -67,6 +70,7 @@ def test_planted_structure_is_recovered(fitted, ghook):
     assert g_star == pytest.approx(np.exp(1.8), rel=0.15)
 
 
+@pytest.mark.slow
 def test_inadmissible_candidates_are_set_aside_or_marked(ghook):
     kept = discover(ghook, holdout="N>=1.6e9", engine="operon", generations=6, population_size=200,
                     include_catalog=False, bootstrap=0, seed=2, admissible=False)
@@ -80,6 +84,7 @@ def test_inadmissible_candidates_are_set_aside_or_marked(ghook):
     assert on.set_aside_ == kept.set_aside_  # the same candidates, judged the same way
 
 
+@pytest.mark.slow
 def test_a_scikit_learn_estimator(ghook):
     d = Discovery(**FAST)
     assert d.get_params()["engine"] == "grammar" and clone(d).get_params() == d.get_params()
@@ -97,6 +102,7 @@ def test_a_scikit_learn_estimator(ghook):
     assert est.score(X, ghook["loss"].to_numpy()) > 0.99  # RegressorMixin's R2 on the raw loss
 
 
+@pytest.mark.slow
 def test_command_end_to_end_reproducible(ghook, tmp_path, capsys):
     path = tmp_path / "runs.parquet"
     ghook.to_parquet(path)
@@ -104,7 +110,7 @@ def test_command_end_to_end_reproducible(ghook, tmp_path, capsys):
     for k in range(2):
         out = tmp_path / f"out{k}"
         assert main(["discover", str(path), "--engine", "grammar", "--max-depth", "2", "--beam", "3", "--seed", "2",
-                     "--holdout", "N>=1.6e9", "--bootstrap", "5", "--out", str(out), *(["--no-report"] if k else [])]) == 0
+                     "--holdout", "N>=1.6e9", "--bootstrap", "5", "--out", str(out), "--no-report"]) == 0
         outs.append(out)
     text = capsys.readouterr().out
     assert "Front of constants against extrapolation error" in text and "chosen (1se)" in text

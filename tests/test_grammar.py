@@ -30,6 +30,7 @@ def _ctx(table):
                     float(np.median(table.y)))
 
 
+@pytest.mark.slow
 def test_grammar_recovers_planted_chinchilla_within_bootstrap_intervals(chinchilla_with_distractors):
     table = chinchilla_with_distractors
     cands = GrammarEngine(max_depth=2, n_jobs=1).search(table)
@@ -75,6 +76,7 @@ def test_expansion_offers_each_block_once(chinchilla_with_distractors):
                    for k in expand(grown, ctx))
 
 
+@pytest.mark.slow
 def test_engine_is_reproducible_and_parallel_invariant(chinchilla_with_distractors):
     a = GrammarEngine(max_depth=1, n_jobs=1, seed=3).search(chinchilla_with_distractors)
     b = GrammarEngine(max_depth=1, n_jobs=2, seed=3).search(chinchilla_with_distractors)

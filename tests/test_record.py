@@ -51,6 +51,7 @@ def test_a_record_from_before_versions_still_reads_and_a_newer_one_is_refused(fi
         load_discovery(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_discoverys_record_reads_back_typed(discovered):
     rec = load_discovery(discovered)
     raw = json.loads((discovered / "best.json").read_text())

@@ -58,6 +58,7 @@ def test_origins_on_continuous_sizes_are_quantile_slices():
     assert origins[-1].score.sum() + origins[-1].fit.sum() == 200
 
 
+@pytest.mark.slow
 def test_rolling_selection_prefers_the_planted_law_over_a_tangle_that_matches_it_on_one_slice():
     # E0 + (A/N^0.3 + B/D^0.3)^alpha has one constant fewer than the planted Chinchilla law; on the
     # largest slice alone its error is within one standard error of the planted law's, so the 1se

@@ -57,6 +57,7 @@ def test_greedy_picks_condition_on_earlier_ones(small_n):
     assert res.picks.per_cost[1] < res.picks.per_cost[0]
 
 
+@pytest.mark.slow
 def test_optimum_beyond_the_data_draws_runs_beyond_it():
     """G* of a planted hook at e^1.8 = 6 with runs only at G <= 4: the picks go to large G."""
     law = planted_law("chinchilla_ghook")
@@ -73,6 +74,7 @@ def test_optimum_beyond_the_data_draws_runs_beyond_it():
     assert res.width_ratio() < 0.8
 
 
+@pytest.mark.slow
 def test_optimum_closed_form_and_numeric_agree(small_n, monkeypatch):
     import lawfind.suggest as mod
 

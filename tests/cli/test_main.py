@@ -56,6 +56,7 @@ def test_top_level_help_lists_every_command_with_an_example(capsys):
         assert f"lawfind {command} " in out
 
 
+@pytest.mark.slow
 def test_runs_as_a_module():
     proc = subprocess.run([sys.executable, "-m", "lawfind.cli", "fit", "nope.csv", "--law", "chinchilla2022"],
                           capture_output=True, text=True, timeout=120)

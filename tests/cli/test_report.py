@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from lawfind.cli import build_parser, main
 
 from ..report.test_builder import without_build_time
 from .conftest import one_line_error
 
 
+@pytest.mark.slow
 def test_report_writes_the_page_and_the_optima_it_lacked(discovered, tmp_path, capsys):
     folder = tmp_path / "copy"
     shutil.copytree(discovered, folder)
@@ -30,6 +33,7 @@ def test_report_writes_the_page_and_the_optima_it_lacked(discovered, tmp_path, c
     assert "note:" not in capsys.readouterr().err  # optima.json is there now
 
 
+@pytest.mark.slow
 def test_bad_input_refused_before_any_work(discovered, tmp_path, capsys, no_work):
     no_work("lawfind.report.write_report")
     (tmp_path / "file").write_text("x")
@@ -46,6 +50,7 @@ def test_bad_input_refused_before_any_work(discovered, tmp_path, capsys, no_work
         assert message in one_line_error(capsys), argv
 
 
+@pytest.mark.slow
 def test_discover_writes_the_report_unless_told_not_to(discovered):
     parser = build_parser()
     assert parser.parse_args(["discover", "runs.csv"]).report is True
@@ -53,6 +58,7 @@ def test_discover_writes_the_report_unless_told_not_to(discovered):
     assert {p.name for p in discovered.iterdir()} >= {"report.html", "optima.json", "candidates.csv", "runs.csv"}
 
 
+@pytest.mark.slow
 def test_discover_no_report_writes_the_tables_but_no_page(runs_csv, tmp_path):
     out = tmp_path / "out"
     assert main(["discover", str(runs_csv), "--engine", "catalog", "--bootstrap", "0", "--no-report",

@@ -76,6 +76,7 @@ _STOP_AFTER_FIRST_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path, text_corpus):
     spec_path = tiny_spec(tmp_path / "s.toml", text_corpus, D=2.4e4)
     out, flag = tmp_path / "k.parquet", tmp_path / "first-run-journalled"
@@ -187,6 +188,7 @@ def _sabotage(monkeypatch, *, raise_at_G: int | None = None, nan_at_G: int | Non
     monkeypatch.setattr(sweep, "train", train)
 
 
+@pytest.mark.slow
 def test_a_failed_and_a_diverged_run_are_journalled_and_the_sweep_goes_on(tmp_path, text_corpus, monkeypatch):
     runs = expand(load_spec(tiny_spec(tmp_path / "s.toml", text_corpus))).runs  # G = 2 (twice), 1, 4
     out = tmp_path / "f.parquet"

@@ -41,6 +41,7 @@ def test_chinchilla_allocation_closed_form_and_numeric():
     assert alloc.loss == pytest.approx(f(np.log(alloc.values["N"])), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_allocation_intervals_from_the_replicates():
     law = catalog.get("chinchilla2022")
     vals = dict(law.reference)
@@ -97,6 +98,7 @@ def test_cheapest_configuration_reaches_the_loss_at_least_cost():
         cheapest_config(law, vals, 1.0, cost="6*N*D", over=("N", "D"))
 
 
+@pytest.mark.slow
 def test_efficiency_leverage():
     dense = catalog.get("chinchilla2022")
     dvals = dict(dense.reference)

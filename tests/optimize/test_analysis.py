@@ -29,6 +29,7 @@ def test_analyse_does_what_is_asked_and_no_more():
     assert set(record) == {"optima", "effects", "interactions"}
 
 
+@pytest.mark.slow
 def test_allocation_cheapest_and_leverage():
     law = catalog.get("chinchilla2022")
     vals = dict(law.reference)

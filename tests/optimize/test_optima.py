@@ -95,6 +95,7 @@ def test_bootstrap_intervals_cover_the_planted_optima():
     assert set(g.independent_of) == {"D", "N", "Na", "S"}
 
 
+@pytest.mark.slow
 def test_clark_optimum_in_experts(clark_path):
     t = load_runs(clark_path, target="loss_validation", features="N=dense_parameter_count,E=num_experts",
                   where=f"{CLARK_FINAL} and router_type in ['S-Base', 'Dense']")

@@ -30,6 +30,7 @@ def _derived() -> list[tuple[str, sp.Expr]]:
     return out + [(o.latex(), o.closed_form) for o in opts]
 
 
+@pytest.mark.slow
 def test_derived_latex_parses_back_to_the_same_expression():
     pytest.importorskip("lark")
     from sympy.parsing.latex import parse_latex
@@ -60,6 +61,7 @@ def test_a_wrong_latex_would_fail_the_round_trip():
     assert b != pytest.approx(a, rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex absent (apt-get install texlive-latex-base)")
 def test_derived_latex_compiles(tmp_path):
     body = "\n".join(rf"\begin{{equation}}{t}\end{{equation}}" for t, _ in _derived())

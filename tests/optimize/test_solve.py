@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import sympy as sp
 
 from lawfind.optimize.solve import real, solve_with_timeout, substitute
@@ -15,6 +16,7 @@ def test_solve_in_a_child_process():
     assert roots == [a]
 
 
+@pytest.mark.slow
 def test_gives_up_in_time():
     x = sp.Symbol("x")
     # no closed form: sympy raises inside the child, which says None (as it does on a timeout)

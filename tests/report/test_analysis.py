@@ -13,6 +13,7 @@ from lawfind import catalog
 from lawfind.report import analyse_discovery
 
 
+@pytest.mark.slow
 def test_optima_of_the_small_discovery_hold_the_planted_ones(discovered):
     opt = json.loads((discovered / "optima.json").read_text())
     by = {o["variable"]: o for o in opt["optima"]}

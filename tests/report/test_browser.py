@@ -42,6 +42,7 @@ def chromium() -> str:
     return exe
 
 
+@pytest.mark.slow
 def test_the_report_renders_offline_in_chromium(chromium, discovered, tmp_path):
     page = discovered / "report.html"
     with Chromium(chromium, tmp_path / "profile") as browser:

@@ -50,6 +50,7 @@ def _page(html: str) -> _Page:
     return page
 
 
+@pytest.mark.slow
 def test_the_page_loads_nothing_from_elsewhere(discovered):
     html = (discovered / "report.html").read_text()
     page = _page(html)
@@ -71,6 +72,7 @@ def test_the_page_loads_nothing_from_elsewhere(discovered):
     assert len(html.encode()) < 3 * 2 ** 20
 
 
+@pytest.mark.slow
 def test_every_section_says_what_the_folder_holds(discovered):
     html = (discovered / "report.html").read_text()
     record = json.loads((discovered / "best.json").read_text())
@@ -98,6 +100,7 @@ def test_every_section_says_what_the_folder_holds(discovered):
     assert html.count('<tr class="chosen">') == 2  # and so does the front
 
 
+@pytest.mark.slow
 def test_a_folder_without_optima_gets_them_derived(discovered, tmp_path):
     folder = tmp_path / "copy"
     shutil.copytree(discovered, folder)
@@ -110,6 +113,7 @@ def test_a_folder_without_optima_gets_them_derived(discovered, tmp_path):
     assert json.loads((folder / "optima.json").read_text())["optima"][0]["variable"] == "G"
 
 
+@pytest.mark.slow
 def test_the_fits_notes_are_on_the_page(discovered, tmp_path):
     folder = tmp_path / "copy"
     shutil.copytree(discovered, folder)
@@ -122,6 +126,7 @@ def test_the_fits_notes_are_on_the_page(discovered, tmp_path):
     assert build_report(discovered).count('<p class="note">Fit: ') == len(own)  # one line per note, no more
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_not_a_discovery_is_refused_with_the_fix(discovered, tmp_path):
     with pytest.raises(DataError, match="no folder .*give the --out folder of 'lawfind discover'"):
         read_folder(tmp_path / "nowhere")

@@ -11,6 +11,7 @@ import pytest
 from lawfind.export import load_fit
 
 
+@pytest.mark.slow
 def test_candidates_csv_holds_every_scored_candidate_with_its_errors(discovered):
     record = json.loads((discovered / "best.json").read_text())
     cand = pd.read_csv(discovered / "candidates.csv")
@@ -40,6 +41,7 @@ def test_candidates_csv_holds_every_scored_candidate_with_its_errors(discovered)
     assert (cand["admissible"] | cand["reason"].notna()).all()  # an inadmissible row says why
 
 
+@pytest.mark.slow
 def test_runs_csv_labels_each_run_and_holds_the_chosen_laws_prediction(discovered):
     runs = pd.read_csv(discovered / "runs.csv")
     data = pd.read_csv(discovered.parent / "runs.csv")
