@@ -78,7 +78,7 @@ _STOP_AFTER_FIRST_RUN = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path, text_corpus):
-    spec_path = tiny_spec(tmp_path / "s.toml", text_corpus, D=2.4e4)
+    spec_path = tiny_spec(tmp_path / "s.toml", text_corpus)
     out, flag = tmp_path / "k.parquet", tmp_path / "first-run-journalled"
     argv = ["sweep", spec_path, "-o", str(out), "--workers", "1"]
     proc = subprocess.Popen([sys.executable, "-c", _STOP_AFTER_FIRST_RUN, str(flag), *argv],
