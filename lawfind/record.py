@@ -80,8 +80,9 @@ class Parameter:
 
     @classmethod
     def from_dict(cls, entry: Mapping) -> Parameter:
+        value = float(entry["value"])
         ivl = entry.get("interval95")
-        return cls(float(entry["value"]), entry.get("stderr"), None if ivl is None else (ivl[0], ivl[1]))
+        return cls(value, entry.get("stderr"), None if ivl is None else (ivl[0], ivl[1]))
 
 
 @dataclass(frozen=True)
