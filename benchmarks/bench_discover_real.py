@@ -27,10 +27,10 @@ import sympy as sp
 
 from lawfind import catalog
 from lawfind.admissible import Roles, check_admissible
-from lawfind.compare import metrics
 from lawfind.data import load_runs
 from lawfind.discovery import Discovery
 from lawfind.fit import fit_law
+from lawfind.metrics import metrics
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TABLES = {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from . import catalog
-from .compare import Comparison, compare_laws, holdout_split, kfold_splits
+from .compare import Comparison, compare_laws
 from .data import RunTable, load_runs
 from .discovery import Discovery, discover
 from .errors import DataError, FitError, FormulaError, LawfindError, OptionError
 from .export import latex, latex_fit, latex_table, load_fit, numpy_callable, save_fit, torch_callable
 from .fit import FitResult, fit_law
 from .laws import Law, Param, parse_law
+from .splits import holdout_split, kfold_splits
 
 __version__ = "0.1.0"  # the package's one version: pyproject.toml reads it ([tool.setuptools.dynamic])
 

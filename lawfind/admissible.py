@@ -16,7 +16,8 @@ A law is worth what it predicts beyond its data, so before a law is compared wit
 Each property is decided with sympy where it resolves (the sign of a derivative, the limit along a
 ray) and with a dense numerical check where it does not: rays from anchor runs of the table, scaled in
 size and in data, evaluated on a grid and far out (to 1e300). The verdict records which method
-decided and why a law was set aside.
+decided and why a law was set aside: a :class:`Reason` for each failure, beside the sentence that
+says where it fails.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import sympy as sp
@@ -36,7 +39,7 @@ from .errors import OptionError
 from .laws import Law
 from .symbols import interpolate, role
 
-__all__ = ["Roles", "Verdict", "check_admissible", "EXTRAPOLATION_FACTOR"]
+__all__ = ["Roles", "Reason", "Verdict", "check_admissible", "EXTRAPOLATION_FACTOR"]
 
 #: How far beyond the data the size and data variables are checked, by default.
 EXTRAPOLATION_FACTOR = 100.0
@@ -45,9 +48,35 @@ MAX_EXPONENT = 3.0
 _GRID = 14  # points along each ray within the extrapolation range
 _FAR = (1e2, 1e4, 1e8, 1e16, 1e32, 1e64)  # far along the joint ray (squaring steps), times the range's end
 _REL_TOL = 1e-7  # a rise smaller than this (relative) is float noise, not a rise
-_FAR_NAN = "not finite: far beyond the data, "
-_SLOW = "unbounded below: the loss keeps falling without a finite limit as size and data grow "
-_DOUBTS = (_FAR_NAN, _SLOW)  # numerical findings that a finite symbolic limit overrides
+_T = TypeVar("_T")
+
+
+class Reason(Enum):
+    """Why a law is set aside; the value is its label in counts (``set_aside`` in best.json)."""
+
+    IMPLAUSIBLE_EXPONENT = "implausible exponent"
+    NOT_FINITE = "not finite"
+    NOT_POSITIVE = "not positive"
+    RISES_WITH_DATA = "rises with data"
+    RISES_WITH_SIZE = "rises with size"
+    #: far out along the joint ray, where neither size nor data alone makes the loss rise
+    RISES_WITH_SIZE_AND_DATA = "rises with size and data"
+    UNBOUNDED_BELOW = "unbounded below"
+    #: the candidate could not be made into a law or fitted (discovery counts it, with the error)
+    FAILED_TO_FIT = "failed to fit"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class _Finding(NamedTuple):
+    """One failed property: its reason, the sentence for a reader, and whether it is a numerical doubt
+    (overflow far out, a slow decline) that a finite symbolic limit overrides."""
+
+    code: Reason
+    text: str
+    doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,12 +134,25 @@ class Verdict:
     method:
         What decided: ``"sympy"`` where the symbolic checks resolved every property, else
         ``"numeric"`` or ``"sympy+numeric"``.
+    codes:
+        The :class:`Reason` of each entry of ``reasons``, in the same order.
     """
 
     ok: bool
     reasons: tuple[str, ...]
     limit: float | None
     method: str
+    codes: tuple[Reason, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.codes) != len(self.reasons):
+            raise ValueError(f"a Verdict needs one Reason per reason: got {len(self.codes)} for "
+                             f"{len(self.reasons)} reasons")
+
+    @classmethod
+    def failed(cls, error: str) -> Verdict:
+        """The verdict on a candidate that could not be fitted: ``error`` is the exception's first line."""
+        return cls(False, (f"{Reason.FAILED_TO_FIT.label}: {error}",), None, "none", (Reason.FAILED_TO_FIT,))
 
     @property
     def reason(self) -> str:
@@ -118,10 +160,15 @@ class Verdict:
         return self.reasons[0] if self.reasons else ""
 
     @property
+    def code(self) -> Reason | None:
+        """The :class:`Reason` of the first failure, or ``None`` when admissible."""
+        return self.codes[0] if self.codes else None
+
+    @property
     def category(self) -> str:
-        """A short label of the first failure (for counts): ``implausible exponent``, ``not finite``,
-        ``not positive``, ``rises with data``, ``rises with size``, ``unbounded below``, or ``""``."""
-        return self.reason.split(":")[0] if self.reasons else ""
+        """The label of the first failure (for counts): ``implausible exponent``, ``not finite``,
+        ``not positive``, ``rises with data``, ``rises with size``, ``unbounded below``, ..., or ``""``."""
+        return self.codes[0].label if self.codes else ""
 
 
 def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, roles: Roles | None = None, *,
@@ -155,48 +202,54 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     data = [v for v in law.variables if v in roles.data]
     implausible = _implausible_exponents(law, values, grower + data)
     if implausible:
-        return Verdict(False, tuple(implausible), None, "sympy")
-    reasons: list[str] = []
+        return _verdict(implausible, None, "sympy")
+    found: list[_Finding] = []
 
     # 1-2. the grid within the extrapolation range: finite, positive, non-increasing along both axes
     vals, cols = _grid(law, theta, anchors, table, grower, data, factor)
     bad = ~np.isfinite(vals)
     if bad.any():
-        reasons.append(f"not finite: {_where(cols, bad)}")
+        found.append(_Finding(Reason.NOT_FINITE, f"not finite: {_where(cols, bad)}"))
     elif (vals <= 0).any():
-        reasons.append(f"not positive: {_where(cols, vals <= 0)}")
+        found.append(_Finding(Reason.NOT_POSITIVE, f"not positive: {_where(cols, vals <= 0)}"))
     else:
         tol = _REL_TOL * np.abs(vals)
         if data:
             rise = np.diff(vals, axis=2) > tol[:, :, 1:]
             if rise.any():
-                reasons.append(f"rises with data: {_where(cols, np.pad(rise, ((0, 0), (0, 0), (1, 0))))}")
+                found.append(_Finding(Reason.RISES_WITH_DATA, "rises with data: "
+                                      f"{_where(cols, np.pad(rise, ((0, 0), (0, 0), (1, 0))))}"))
         if grower:
             rise = np.diff(vals, axis=1) > tol[:, 1:, :]
             if rise.any():
-                reasons.append(f"rises with size: {_where(cols, np.pad(rise, ((0, 0), (1, 0), (0, 0))))}")
+                found.append(_Finding(Reason.RISES_WITH_SIZE, "rises with size: "
+                                      f"{_where(cols, np.pad(rise, ((0, 0), (1, 0), (0, 0))))}"))
 
     # 3. far along the joint ray: finite, non-increasing, >= 0, and converging; sympy's limit (where it
     #    resolves) overrides a numerical doubt about overflow or a slow but converging decline
     limit, method = None, "numeric"
-    if not reasons and (grower or data):
-        far = _far(law, theta, anchors, table, grower + data, factor)
+    if not found and (grower or data):
+        far = _far(law, theta, anchors, table, grower, data, factor)
         # a numerical doubt (overflow far out, a slow decline) is never final without sympy's limit
-        doubt = bool(far) and far[0].startswith(_DOUBTS)
+        doubt = bool(far) and far[0].doubt
         sym = _symbolic(law, values, table, anchors, grower, data) if symbolic or doubt else None
         if sym is not None:
-            limit, sym_reason, resolved = sym
-            if sym_reason:
-                reasons.append(sym_reason)
-            elif far and not far[0].startswith(_DOUBTS):
-                reasons += far
+            limit, sym_finding, resolved = sym
+            if sym_finding:
+                found.append(sym_finding)
+            elif far and not far[0].doubt:
+                found += far
             method = "sympy" if resolved and not far else "sympy+numeric"
         else:
-            reasons += far
-    return Verdict(not reasons, tuple(reasons), limit, method)
+            found += far
+    return _verdict(found, limit, method)
 
 
-def _implausible_exponents(law: Law, values: Mapping[str, float], growing: Sequence[str]) -> list[str]:
+def _verdict(found: Sequence[_Finding], limit: float | None, method: str) -> Verdict:
+    return Verdict(not found, tuple(f.text for f in found), limit, method, tuple(f.code for f in found))
+
+
+def _implausible_exponents(law: Law, values: Mapping[str, float], growing: Sequence[str]) -> list[_Finding]:
     """Powers of a size or data variable with an exponent beyond +-``MAX_EXPONENT``: such a term dies
     out (or explodes) within a factor of two of size, so it fits the few smallest (or largest) runs
     rather than a scaling (published exponents lie between 0.05 and 0.8; the grammar engine bounds its
@@ -208,8 +261,9 @@ def _implausible_exponents(law: Law, values: Mapping[str, float], growing: Seque
     for p in expr.atoms(sp.Pow):
         e = p.exp
         if e.is_number and p.base.free_symbols & syms and abs(float(e)) > MAX_EXPONENT:
-            return [f"implausible exponent: {sp.sstr(sp.N(p, 3))} (a power of a size or data variable beyond "
-                    f"+-{MAX_EXPONENT:g} fits a few sizes, not a scaling)"]
+            return [_Finding(Reason.IMPLAUSIBLE_EXPONENT,
+                             f"implausible exponent: {sp.sstr(sp.N(p, 3))} (a power of a size or data variable "
+                             f"beyond +-{MAX_EXPONENT:g} fits a few sizes, not a scaling)")]
     return []
 
 
@@ -265,36 +319,61 @@ def _where(cols: dict[str, np.ndarray], mask: np.ndarray) -> str:
     return "at " + ", ".join(f"{v}={c[idx]:.3g}" for v, c in cols.items())
 
 
-def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable, growing: list[str],
-         factor: float) -> list[str]:
+def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable, grower: list[str],
+         data: list[str], factor: float) -> list[_Finding]:
     """Along the joint ray (size and data together) far beyond the extrapolation range."""
     mults = np.array((1.0, *_FAR))
-    cols, n = {}, len(next(iter(anchors.values())))
-    for v in law.variables:
-        base = anchors[v][:, None]
-        if v in growing:
-            end = factor * float(table.frame[v].max())
-            cols[v] = np.broadcast_to(end * mults[None, :], (n, len(mults)))
-        else:
-            cols[v] = np.broadcast_to(base, (n, len(mults)))
-    with np.errstate(all="ignore"):
-        vals = law.compiled(theta, [cols[v].ravel() for v in law.variables]).reshape(n, len(mults))
+    n = len(next(iter(anchors.values())))
+
+    def ray(size_mults: np.ndarray, data_mults: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        cols = {}
+        for v in law.variables:
+            if v in grower or v in data:
+                end = factor * float(table.frame[v].max())
+                m = size_mults if v in grower else data_mults
+                cols[v] = np.broadcast_to(end * m[None, :], (n, len(m)))
+            else:
+                cols[v] = np.broadcast_to(anchors[v][:, None], (n, len(size_mults)))
+        with np.errstate(all="ignore"):
+            vals = law.compiled(theta, [cols[v].ravel() for v in law.variables]).reshape(n, len(size_mults))
+        return vals, cols
+
+    vals, cols = ray(mults, mults)
     if np.isnan(vals).any() or np.isposinf(vals).any():
-        return [f"{_FAR_NAN}{_where(cols, ~np.isfinite(vals))}"]
+        return [_Finding(Reason.NOT_FINITE, f"not finite: far beyond the data, {_where(cols, ~np.isfinite(vals))}",
+                         doubt=True)]
     if (vals < 0).any() or np.isneginf(vals).any():
-        return [f"unbounded below: the loss turns negative as size and data grow, {_where(cols, vals < 0)}"]
+        return [_Finding(Reason.UNBOUNDED_BELOW, "unbounded below: the loss turns negative as size and data grow, "
+                                                 f"{_where(cols, vals < 0)}")]
     rise = np.diff(vals, axis=1) > _REL_TOL * np.abs(vals[:, 1:])
     if rise.any():
-        return [f"rises with size: far beyond the data, {_where(cols, np.pad(rise, ((0, 0), (1, 0))))}"]
+        code, names = _rising(ray, vals, mults, grower, data)
+        return [_Finding(code, f"rises with {names}: far beyond the data, "
+                               f"{_where(cols, np.pad(rise, ((0, 0), (1, 0))))}")]
     # a finite limit: the drops over successive (squaring) steps die out; a logarithmic decline does not
     drops = -np.diff(vals, axis=1)  # >= 0
     scale_ = np.maximum(vals[:, :1] - vals[:, -1:], 1e-12)
     last, prev = drops[:, -1], drops[:, -2]
     slow = (last > 1e-6 * scale_[:, 0] + 1e-12) & (last > 0.9 * prev)
     if slow.any():
-        return [f"{_SLOW}"
-                f"(drop {last[slow][0]:.3g} over the last squaring step)"]
+        return [_Finding(Reason.UNBOUNDED_BELOW, "unbounded below: the loss keeps falling without a finite limit as "
+                         f"size and data grow (drop {last[slow][0]:.3g} over the last squaring step)", doubt=True)]
     return []
+
+
+def _rising(ray, vals: np.ndarray, mults: np.ndarray, grower: list[str], data: list[str]) -> tuple[Reason, str]:
+    """Which variables make the loss rise far out: each step of the joint ray taken by the data
+    variables alone, then by the size variables alone (the other group held); the reason and the
+    variables' names (``"D"``, ``"N, Na"``, or both groups where only the joint step rises)."""
+    before, after = mults[:-1], mults[1:]
+    tol = _REL_TOL * np.abs(vals[:, :-1])
+    if data and (ray(before, after)[0] - vals[:, :-1] > tol).any():
+        return Reason.RISES_WITH_DATA, ", ".join(data)
+    if grower and (ray(after, before)[0] - vals[:, :-1] > tol).any():
+        return Reason.RISES_WITH_SIZE, ", ".join(grower)
+    if grower and data:
+        return Reason.RISES_WITH_SIZE_AND_DATA, f"{', '.join(grower)} and {', '.join(data)} together"
+    return (Reason.RISES_WITH_SIZE, ", ".join(grower)) if grower else (Reason.RISES_WITH_DATA, ", ".join(data))
 
 
 # -- symbolic checks ---------------------------------------------------------------------------------
@@ -303,12 +382,38 @@ class _Timeout(Exception):
     pass
 
 
+def _within(seconds: float, work: Callable[[], _T]) -> _T:
+    """``work()`` if it ends within ``seconds``, else :class:`_Timeout`, in any thread.
+
+    In the main thread on POSIX a SIGALRM interrupts ``work`` itself. Elsewhere (a thread of a
+    notebook or a server, where signals cannot be set; Windows) ``work`` runs in a daemon thread that
+    is abandoned at the limit: the caller goes on at once, and the abandoned computation ends in the
+    background when sympy returns.
+    """
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        with _time_limit(seconds):
+            return work()
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the caller's thread)
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="lawfind-sympy", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _Timeout
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 @contextmanager
 def _time_limit(seconds: float):
-    """A SIGALRM time limit for sympy (main thread on POSIX only; elsewhere no limit is set and the
-    caller skips the symbolic check)."""
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        raise _Timeout
+    """A SIGALRM time limit (the main thread on POSIX only: see :func:`_within`)."""
 
     def handler(signum, frame):  # noqa: ARG001
         raise _Timeout
@@ -346,40 +451,47 @@ def _freeze(expr: sp.Expr) -> sp.Expr:
 
 
 def _symbolic(law: Law, values: Mapping[str, float], table: RunTable, anchors: dict[str, np.ndarray],
-              grower: list[str], data: list[str], timeout: float = 1.5) -> tuple[float | None, str, bool] | None:
+              grower: list[str], data: list[str],
+              timeout: float = 1.5) -> tuple[float | None, _Finding | None, bool] | None:
     """Derivative signs and the limit along the joint ray at the median anchor, with sympy.
 
-    Returns ``(limit, reason, resolved)``: the limit (if found), a reason if sympy proves the law
-    inadmissible, and whether every property was resolved symbolically; ``None`` if sympy gave up.
+    Returns ``(limit, finding, resolved)``: the limit (if found), a finding if sympy proves the law
+    inadmissible, and whether every property was resolved symbolically; ``None`` if sympy gave up
+    (or ran past ``timeout`` seconds, in any thread).
     The growing variables become ``t c_v`` with ``c_v`` positive symbols (numbers only at the end),
     the shape variables floats at the anchors' median.
     """
     t = sp.Symbol("t", positive=True)
     expr = law.substitute(values)
-    resolved = True
+
+    def work() -> tuple[sp.Expr, bool]:
+        resolved = True
+        for names in ([*grower], [*data]):
+            if not names:
+                continue
+            scaled = expr.xreplace({law.symbol(v): t * law.symbol(v) for v in names})
+            sign = sp.diff(scaled, t).xreplace({t: 1})
+            if sign.is_nonpositive is not True:
+                resolved = False  # undecided symbolically (or positive somewhere): the grid decides
+        mid = {law.symbol(v): sp.Float(float(np.median(anchors[v])))
+               for v in law.variables if v not in grower and v not in data}
+        scale_syms = {v: sp.Symbol(f"c_{v}", positive=True) for v in grower + data}
+        ray = _freeze(expr.xreplace(mid).xreplace({law.symbol(v): t * c for v, c in scale_syms.items()}))
+        lim = sp.limit(ray, t, sp.oo)
+        return lim.xreplace({c: sp.Float(float(table.frame[v].max())) for v, c in scale_syms.items()}), resolved
+
     try:
-        with _time_limit(timeout):
-            for names in ([*grower], [*data]):
-                if not names:
-                    continue
-                scaled = expr.xreplace({law.symbol(v): t * law.symbol(v) for v in names})
-                sign = sp.diff(scaled, t).xreplace({t: 1})
-                if sign.is_nonpositive is not True:
-                    resolved = False  # undecided symbolically (or positive somewhere): the grid decides
-            mid = {law.symbol(v): sp.Float(float(np.median(anchors[v])))
-                   for v in law.variables if v not in grower and v not in data}
-            scale_syms = {v: sp.Symbol(f"c_{v}", positive=True) for v in grower + data}
-            ray = _freeze(expr.xreplace(mid).xreplace({law.symbol(v): t * c for v, c in scale_syms.items()}))
-            lim = sp.limit(ray, t, sp.oo)
-            lim = lim.xreplace({c: sp.Float(float(table.frame[v].max())) for v, c in scale_syms.items()})
+        lim, resolved = _within(timeout, work)
     except (_Timeout, NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
         return None
     if lim.is_infinite or lim == -sp.oo:
-        return None if lim == sp.oo else (None, "unbounded below: sympy finds the loss tends to -oo", True)
+        return None if lim == sp.oo else (
+            None, _Finding(Reason.UNBOUNDED_BELOW, "unbounded below: sympy finds the loss tends to -oo"), True)
     try:
         value = float(lim)
     except TypeError:
         return None
     if value < -1e-12:
-        return value, f"unbounded below: the loss tends to {value:.4g} < 0 as size and data grow", True
-    return value, "", resolved
+        return value, _Finding(Reason.UNBOUNDED_BELOW,
+                               f"unbounded below: the loss tends to {value:.4g} < 0 as size and data grow"), True
+    return value, None, resolved

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .compare import log_fit_stats
 from .data import RunTable
 from .errors import FitError
 from .fit import FitResult, fit_law
 from .laws import Law, Param
+from .metrics import log_fit_stats
 
 __all__ = ["tidy", "parametrise", "refine", "structure_key", "complexity", "Refined"]
 

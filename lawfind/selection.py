@@ -24,8 +24,8 @@ from .fit import fit_law
 from .laws import Law
 from .symbols import scale
 
-__all__ = ["Origin", "Extrapolation", "rolling_origins", "extrapolation_error", "select_model", "MODEL_SELECTION",
-           "pareto_front"]
+__all__ = ["Origin", "Extrapolation", "rolling_origins", "slice_origin", "extrapolation_error", "select_model",
+           "MODEL_SELECTION", "pareto_front"]
 
 MODEL_SELECTION = ("1se", "best", "accuracy", "score")
 _MIN_FIT_LEVELS = 3  # distinct sizes an origin is fitted on: E0 + A N^-a has three constants in N
@@ -107,6 +107,18 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
     if not out:
         raise OptionError(f"too few runs to extrapolate over '{column}': add runs or choose another --holdout")
     return out
+
+
+def slice_origin(table: RunTable, column: str, fraction: float) -> Origin:
+    """lawfind 0.1's single validation slice: fit on the runs below the top ``fraction`` of ``column``,
+    score on that top slice."""
+    x = table.frame[column].to_numpy(float)
+    threshold = np.quantile(x, 1 - fraction)
+    score = x >= threshold
+    if score.all() or not score.any() or (~score).sum() < 10:
+        raise OptionError("the validation slice is empty or leaves fewer than 10 runs to fit: use a larger table "
+                          "or another --holdout")
+    return Origin(~score, score, f"fit {column} < {threshold:.4g}, score the rest")
 
 
 def _rungs(levels: np.ndarray, column: str) -> list[tuple[float, float]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from lawfind import catalog, load_runs, parse_law
-from lawfind.admissible import Roles, check_admissible
+from lawfind.admissible import Reason, Roles, Verdict, check_admissible
 from lawfind.errors import OptionError
 
 
@@ -44,7 +46,7 @@ def test_a_planted_law_is_admissible_and_its_limit_is_e0(moe_table):
     ("E0 + A*N**0.1 + B/D**beta", dict(E0=1.69, A=0.005, B=410.7, beta=0.28), "rises with size"),
     # a data term that falls over the data, then turns upward past it (minimum at D = e^37.5 = 2e16)
     ("E0 + A/N**alpha + B*exp(c*log(D)**2 - d*log(D))", dict(E0=1.69, A=406.4, alpha=0.34, B=410.7, c=0.01,
-                                                              d=0.75), "rises with size"),
+                                                              d=0.75), "rises with data"),
     # positive on the data and 100x beyond, but tends to -0.05
     ("E0 + A/N**alpha + B/D**beta", dict(E0=-0.05, A=406.4, alpha=0.34, B=410.7, beta=0.28), "unbounded below"),
     # negative inside the data
@@ -65,11 +67,54 @@ def test_the_upward_turn_past_the_data_is_found_numerically(moe_table):
     vals = dict(E0=1.69, A=406.4, alpha=0.34, B=410.7, c=0.01, d=0.75)
     v = check_admissible(parse_law(law, moe_table.features), vals, moe_table, symbolic=False)
     assert not v.ok and "far beyond the data" in v.reason
+    # the far-out check names the variable that rises, in the text and in the reason's code
+    assert v.code is Reason.RISES_WITH_DATA and v.reason.startswith("rises with D:")
+    # a size term that turns upward far out is told apart from a data term
+    size_turn = "E0 + A*exp(c*log(N)**2 - d*log(N)) + B/D**beta"
+    v = check_admissible(parse_law(size_turn, moe_table.features), dict(E0=1.69, A=406.4, c=0.008, d=0.75,
+                                                                        B=410.7, beta=0.28), moe_table, symbolic=False)
+    assert v.code is Reason.RISES_WITH_SIZE and v.reason.startswith("rises with N:"), v.reasons
 
 
 def test_rises_with_data_names_the_variable(moe_table):
     v = verdict("E0 + A/N**alpha + B*D**beta", dict(E0=1.69, A=406.4, alpha=0.34, B=1e-3, beta=0.1), moe_table)
     assert v.category == "rises with data"
+
+
+def test_every_reason_is_a_code_beside_its_text(moe_table):
+    v = verdict("E0 + A/N**alpha + B/D**beta", dict(E0=-1.0, A=406.4, alpha=0.34, B=410.7, beta=0.28), moe_table)
+    assert v.codes == (Reason.NOT_POSITIVE,) and v.category == Reason.NOT_POSITIVE.label == "not positive"
+    ok = verdict("E0 + A/N**alpha + B/D**beta", CHINCHILLA, moe_table)
+    assert ok.codes == () and ok.code is None and ok.category == ""
+    failed = Verdict.failed("FitError: no finite start")
+    assert not failed.ok and failed.code is Reason.FAILED_TO_FIT
+    assert failed.reason == "failed to fit: FitError: no finite start"
+    with pytest.raises(ValueError, match="one Reason per reason"):
+        Verdict(False, ("not finite: at N=1",), None, "numeric")
+
+
+def test_the_symbolic_check_runs_off_the_main_thread(moe_table):
+    # SIGALRM cannot be set outside the main thread: sympy's limit must still be taken there
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(v=verdict("E0 + A/N**alpha + B/D**beta", CHINCHILLA,
+                                                                  moe_table)))
+    worker.start()
+    worker.join(60)
+    v = out["v"]
+    assert v.ok and v.method == "sympy" and v.limit == pytest.approx(1.69, rel=1e-5)
+
+
+def test_a_symbolic_check_past_its_time_limit_off_the_main_thread_leaves_the_numeric_verdict(moe_table, monkeypatch):
+    import lawfind.admissible as adm
+
+    real = adm._symbolic
+    monkeypatch.setattr(adm, "_symbolic", lambda *a, **k: real(*a, **{**k, "timeout": 1e-6}))
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(v=verdict("E0 + A/N**alpha + B/D**beta", CHINCHILLA,
+                                                                  moe_table)))
+    worker.start()
+    worker.join(60)
+    assert out["v"].ok and out["v"].method == "numeric" and out["v"].limit is None
 
 
 def test_hooks_in_shape_variables_are_allowed(moe_table):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lawfind import catalog
-from lawfind.compare import Holdout, compare_laws, holdout_split, kfold_splits, metrics, parse_holdout
+from lawfind.compare import compare_laws
 from lawfind.data import load_runs
 from lawfind.errors import OptionError
 from lawfind.export import latex_table
+from lawfind.metrics import metrics
+from lawfind.splits import Holdout, default_holdout, holdout_split, kfold_splits, parse_holdout
 
 from .conftest import CLARK_FINAL
 
@@ -74,3 +77,56 @@ def test_clark_ranks_five_catalogue_laws(clark_path):
     assert sld.metrics.r2 > 0.8
     tex = latex_table(comp)
     assert tex.count(r"\\") == len(comp.rows) + 1 and r"\toprule" in tex and "sldbench\\_moe" in tex
+
+
+def test_the_default_holdout_follows_the_table():
+    # N where the table has it; else its first size column (Na, a column declared decreasing); else the first feature
+    assert default_holdout(("D", "N", "Na"), ("N", "Na")) == "top:N:0.15"
+    assert default_holdout(("D", "Na", "G"), ("Na",), 0.2) == "top:Na:0.2"
+    assert default_holdout(("num_experts", "dense_parameter_count"), ("dense_parameter_count",)) == \
+        "top:dense_parameter_count:0.15"
+    assert default_holdout(("G", "S")) == "top:G:0.15"
+
+
+def test_a_comparison_prints_as_a_short_table(chinchilla_table):
+    laws = [catalog.get("chinchilla2022"), catalog.get("kaplan2020"), catalog.get("clark2022")]
+    comp = compare_laws(laws, chinchilla_table, holdout_split(chinchilla_table, "N>=3e9"), n_starts=8)
+    text = repr(comp)
+    lines = text.splitlines()
+    assert lines[0].startswith("Comparison(2 laws ranked by r2 on N >= 3e+09 (train ") and "1 skipped" in lines[0]
+    assert lines[1].startswith("   1. chinchilla2022: k=5, R2=") and lines[2].startswith("   2. kaplan2020")
+    assert lines[3].startswith("  skipped clark2022: needs ") and len(lines) == 4
+    assert "True" not in text and "False" not in text and len(text) < 600  # no split mask dumped
+    html = comp._repr_html_()
+    assert html.count("<tr>") == 3 and "<th>RMSE log</th>" in html and "chinchilla2022" in html
+    assert "<li>clark2022: needs" in html
+    assert repr(comp.split).startswith("Split('N >= 3e+09': train ")
+
+
+def _table_without_n(tmp_path, size: str):
+    rng = np.random.default_rng(0)
+    n = 120
+    Na, D = 10 ** rng.uniform(7, 9.5, n), 10 ** rng.uniform(9, 11, n)
+    frame = {size: Na, "D": D, "loss": (1.7 + 400 / Na ** 0.3 + 400 / D ** 0.28) * np.exp(rng.normal(0, 0.01, n))}
+    path = tmp_path / f"{size}.csv"
+    pd.DataFrame(frame).to_csv(path, index=False)
+    return path
+
+
+def test_compare_without_n_splits_on_the_size_column(tmp_path, capsys):
+    from lawfind.cli import main
+
+    # a table whose only size column is Na: the default holdout is its top 20 %, as discover would choose
+    path = _table_without_n(tmp_path, "Na")
+    assert main(["compare", str(path), "--laws", "E0 + A/Na**a + B/D**b", "--starts", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Na >= " in out and "(top 20%)" in out and "test 24 runs" in out
+    # a size column under another name, declared with --decreasing
+    path = _table_without_n(tmp_path, "dense_parameter_count")
+    assert main(["compare", str(path), "--laws", "E0 + A/dense_parameter_count**a + B/D**b", "--starts", "4",
+                 "--features", "dense_parameter_count,D", "--decreasing", "dense_parameter_count"]) == 0
+    assert "dense_parameter_count >= " in capsys.readouterr().out
+    # a misnamed --decreasing column is refused with a suggestion
+    assert main(["compare", str(path), "--laws", "chinchilla2022", "--features", "dense_parameter_count,D",
+                 "--decreasing", "dense_parameter_cont"]) == 2
+    assert "did you mean 'dense_parameter_count'" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -12,9 +13,14 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as checks
 
+import lawfind.discovery as discovery_module
 from lawfind import Discovery, discover, load_runs
+from lawfind.admissible import Reason
 from lawfind.cli import main
+from lawfind.errors import FitError
 from lawfind.planted import planted_law, sample
+from lawfind.report.tables import candidates_table
+from lawfind.search.base import Candidate
 
 FAST = dict(engine="grammar", max_depth=2, beam=3, bootstrap=10, seed=1)
 
@@ -75,13 +81,52 @@ def test_inadmissible_candidates_are_set_aside_or_marked(ghook):
     kept = discover(ghook, holdout="N>=1.6e9", engine="operon", generations=6, population_size=200,
                     include_catalog=False, bootstrap=0, seed=2, admissible=False)
     assert kept.n_candidates_ > 0 and sum(kept.set_aside_.values()) > 0
-    assert set(kept.set_aside_) <= {"not finite", "not positive", "rises with data", "rises with size",
-                                    "unbounded below", "implausible exponent"}
+    assert set(kept.set_aside_) <= {r.label for r in Reason}
+    assert {c.engine for c in kept.candidates_} == {"operon"} and all(c.catalog_name is None for c in kept.candidates_)
+    # the counts are of the verdicts' codes, failures to fit included
+    codes = Counter(c.verdict.code.label for c in [*kept.candidates_, *kept.failed_] if not c.verdict.ok)
+    assert dict(codes) == kept.set_aside_
     assert "marked inadmissible" in kept.summary()
     on = discover(ghook, holdout="N>=1.6e9", engine="operon", generations=6, population_size=200,
                   include_catalog=False, bootstrap=0, seed=2)
     assert on.equations_["admissible"].all() and "set aside" in on.summary()
     assert on.set_aside_ == kept.set_aside_  # the same candidates, judged the same way
+
+
+def test_candidates_that_fail_to_fit_are_counted_with_their_error(chinchilla_table, monkeypatch):
+    real = discovery_module.fit_law
+
+    def fit_law(law, *args, **kwargs):
+        if law.name == "kaplan2020":
+            raise FitError("no start gives a finite loss\n(a second line the count leaves out)")
+        return real(law, *args, **kwargs)
+
+    monkeypatch.setattr(discovery_module, "fit_law", fit_law)
+    disc = discover(chinchilla_table, engine="catalog", bootstrap=0, n_starts=8)
+    assert [f.catalog_name for f in disc.failed_] == ["kaplan2020"]
+    failed = disc.failed_[0]
+    assert failed.engine == "catalog" and failed.source == "catalog:kaplan2020" and failed.n_params == 4
+    assert failed.verdict.code is Reason.FAILED_TO_FIT
+    assert failed.verdict.reason == "failed to fit: FitError: no start gives a finite loss"
+    assert disc.set_aside_["failed to fit"] == 1
+    assert disc.n_candidates_ == len(disc.candidates_) + 1 and "1 failed to fit" in disc.summary()
+    table = candidates_table(disc)
+    assert len(table) == disc.n_candidates_
+    row = table.iloc[-1]  # failures come last, with their error and no numbers
+    assert row["catalog_name"] == "kaplan2020" and row["category"] == "failed to fit" and not row["admissible"]
+    assert row["n_params"] == 4 and np.isnan(row["test_rmse_log"])
+    assert set(table["engine"]) == {"catalog"}
+
+
+def test_an_expression_that_cannot_become_a_law_is_counted(chinchilla_table):
+    # a free-form expression whose prescreen raises (a variable the table lacks) is not dropped in silence
+    bad = Candidate(sp.Symbol("Q") ** -0.3 + 1.7, "operon:seed0", "Q^-0.3 + 1.7", 4, engine="operon")
+    kept, failed = Discovery()._prescreen([bad], chinchilla_table)
+    assert kept == [] and len(failed) == 1
+    assert failed[0].engine == "operon" and failed[0].verdict.code is Reason.FAILED_TO_FIT
+    assert failed[0].verdict.reason == ("failed to fit: FormulaError: law 'discovered': symbols ['Q'] are neither "
+                                        "variables nor parameters")
+    assert failed[0].expression == "Q**(-0.3) + 1.7"
 
 
 @pytest.mark.slow

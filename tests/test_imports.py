@@ -70,10 +70,23 @@ def test_no_import_cycle():
     modules = _modules()
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     # the walk sees what it must: relative, absolute and in-function imports
-    assert "lawfind.cli.common" in graph["lawfind.cli.discover"] and "lawfind.plots" in graph["lawfind.cli.discover"]
+    assert "lawfind.cli.common" in graph["lawfind.cli.discover"]
+    assert "lawfind.catalog" in graph["lawfind.discovery"]  # imported inside a function only
     assert "lawfind.optimize.results" in graph["lawfind.optimize.optima"]
     assert "lawfind.catalog" in graph["lawfind.search.catalog"]
     assert _cycle(graph) is None, " -> ".join(_cycle(graph))
+
+
+def test_the_discovery_path_does_not_import_comparing():
+    # discovery, its forms, search and report score with lawfind.metrics and split with lawfind.splits
+    modules = _modules()
+    path = ["lawfind.discovery", "lawfind.forms", "lawfind.search.grammar", "lawfind.report.tables",
+            "lawfind.cli.common", "lawfind.selection", "lawfind.admissible"]
+    importers = [m for m in path if "lawfind.compare" in _imports(m, modules[m], modules)]
+    assert importers == []
+    assert "lawfind.metrics" in _imports("lawfind.discovery", modules["lawfind.discovery"], modules)
+    low = _imports("lawfind.metrics", modules["lawfind.metrics"], modules)
+    assert low == set()  # metrics is the bottom layer: it imports nothing of lawfind
 
 
 def test_the_cycle_finder_finds_cycles():

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from lawfind import fit_law, load_runs, parse_law
-from lawfind.discovery import _slice_origin
 from lawfind.errors import OptionError
-from lawfind.selection import extrapolation_error, pareto_front, rolling_origins, select_model
+from lawfind.selection import extrapolation_error, pareto_front, rolling_origins, select_model, slice_origin
 
 LADDER = [5e7 * 2 ** k for k in range(6)]
 
@@ -67,7 +66,7 @@ def test_rolling_selection_prefers_the_planted_law_over_a_tangle_that_matches_it
     planted = parse_law("E0 + A/N**alpha + B/D**beta", table.features, init={"A": (10, 3000), "B": (10, 3000)})
     tangle = parse_law("E0 + (A/N**0.3 + B/D**0.3)**alpha", table.features, init={"A": (10, 3000), "B": (10, 3000)})
     chosen = {}
-    for name, origins in (("slice", [_slice_origin(table, "N", 0.15)]), ("rolling", rolling_origins(table, "N", 3))):
+    for name, origins in (("slice", [slice_origin(table, "N", 0.15)]), ("rolling", rolling_origins(table, "N", 3))):
         rows = []
         for law in (planted, tangle):
             fit = fit_law(law, table, n_starts=32)

@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import catalog
-from ..compare import parse_holdout
 from ..data import REPEATS, RunTable, load_runs
 from ..errors import LawfindError, OptionError, check_choice, show_path
 from ..fit import LOSSES
 from ..laws import Law, parse_law, parse_ranges
+from ..splits import parse_holdout
 
 console = Console(highlight=False)
 if not console.is_terminal:  # pipes and files get full tables rather than 80 columns

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 
 from .. import catalog
-from ..compare import RANK_BY, compare_laws, holdout_split, kfold_splits
+from ..admissible import Roles
+from ..compare import RANK_BY, compare_laws
 from ..errors import OptionError
 from ..export import latex_table
 from ..laws import identifiers
+from ..splits import default_holdout, holdout_split, kfold_splits
 from .common import (HOLDOUT, add_command, add_data_args, add_fit_args, add_formula_args, at_least, choice, console,
-                     err_console, fmt, load, output_file, print_table, resolve_law, wrote)
+                     err_console, fmt, load, names, output_file, print_table, resolve_law, wrote)
 
 EXAMPLE = "example:\n  lawfind compare runs/moe_study.parquet --laws all --holdout \"N>=2e6\" --latex compare.tex"
 
@@ -20,8 +22,12 @@ def register(sub) -> None:
     add_data_args(p)
     p.add_argument("--laws", default="all", help="'all', or catalogue names / formulas separated by ';' or ','")
     add_formula_args(p)
-    p.add_argument("--holdout", type=HOLDOUT, default="top:N:0.2",
-                   help="test split: COLUMN OP VALUE ('N>=1e9') or top:COLUMN:FRACTION (default: top:N:0.2)")
+    p.add_argument("--holdout", type=HOLDOUT,
+                   help="test split: COLUMN OP VALUE ('N>=1e9') or top:COLUMN:FRACTION (default: top 20%% of N, "
+                        "or of the first size column where the table has no N, as discover chooses)")
+    p.add_argument("--decreasing", type=names, default=(),
+                   help="columns that grow with the model size, beside N and Na, e.g. dense_parameter_count: "
+                        "the default holdout splits on the first of them where the table has no N")
     p.add_argument("--kfold", type=at_least(2), help="rank on a random k-fold split instead")
     p.add_argument("--rank-by", type=choice("metric", RANK_BY), default="r2", help="r2 (default), nmse, nmae, rmse_log, aic or bic")
     p.add_argument("--latex", help="write the ranked table as a booktabs LaTeX table")
@@ -37,12 +43,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if unused:
         raise OptionError(f"--params names {sorted(unused)}, which no formula of --laws uses")
     table = load(args)
+    roles = Roles.infer(table.features, args.decreasing)  # a misnamed column is refused before any fit
     laws = [resolve_law(n, table, params=tuple(p for p in args.params if p in identifiers(n))) for n in names]
     if args.kfold:
         split = kfold_splits(table, args.kfold, args.seed)[0]
         console.print("[yellow]note:[/] k-fold ranks on the first fold; use --holdout for extrapolation")
     else:
-        split = holdout_split(table, args.holdout)
+        split = holdout_split(table, args.holdout or default_holdout(table.features, roles.size, 0.2))
     with err_console.status("fitting") as status:
         comp = compare_laws(laws, table, split, rank_by=args.rank_by, loss=args.loss, delta=args.delta,
                             n_starts=args.starts, seed=args.seed,

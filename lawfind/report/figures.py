@@ -50,23 +50,27 @@ def runs_by_split(features: Mapping[str, np.ndarray], loss: np.ndarray, split: n
     return fig
 
 
-def front(n_params: Sequence[int], extrap: Sequence[float], sources: Sequence[str], on_front: Sequence[bool],
-          chosen: int | None = None, se: Sequence[float] | None = None) -> Figure:
+def front(n_params: Sequence[int], extrap: Sequence[float], catalog_names: Sequence[str | None],
+          on_front: Sequence[bool], chosen: int | None = None, se: Sequence[float] | None = None) -> Figure:
     """Extrapolation error against the number of constants: every candidate whose error was measured
-    (grey; the catalogue's laws as squares, named), the front joined, the chosen law starred."""
+    (grey; the catalogue's laws as squares, named), the front joined, the chosen law starred.
+
+    ``catalog_names`` holds each candidate's catalogue name, or ``None`` (an empty string, a NaN read
+    from ``candidates.csv``) for an engine's form.
+    """
     k = np.asarray(n_params, dtype=float)
     err = np.asarray(extrap, dtype=float)
-    sources = list(sources)
+    names = [n if isinstance(n, str) else "" for n in catalog_names]
     on = np.asarray(on_front, dtype=bool)
     fig, ax = plt.subplots(figsize=(6.2, 3.8))
-    cat = np.array([s.startswith("catalog:") for s in sources])
+    cat = np.array([bool(n) for n in names], dtype=bool)
     measured = np.isfinite(err)
     rest = measured & ~on & ~cat
     ax.scatter(k[rest], err[rest], s=14, color="0.65", label="other candidates")
     c = measured & cat
     ax.scatter(k[c], err[c], s=26, marker="s", facecolor="none", edgecolor="C4", label="catalogue laws")
     for i in np.flatnonzero(c):
-        ax.annotate(sources[i].removeprefix("catalog:"), (k[i], err[i]), fontsize=6, xytext=(3, 3),
+        ax.annotate(names[i], (k[i], err[i]), fontsize=6, xytext=(3, 3),
                     textcoords="offset points", color="C4")
     order = np.flatnonzero(on & measured)
     order = order[np.argsort(k[order])]

@@ -1,8 +1,9 @@
 """What a discovery writes beside ``best.json`` for its report: every scored candidate, and every run.
 
 ``candidates.csv`` holds each candidate law the discovery fitted (engines' forms and the catalogue's
-laws alike, all on the same selection runs): its source, constants, extrapolation error where it was
-measured, test error on the held-out runs, admissibility and why not. ``runs.csv`` holds each run's
+laws alike, all on the same selection runs): its source and engine, constants, extrapolation error
+where it was measured, test error on the held-out runs, admissibility and why not; and each candidate
+that could not be fitted, with the error. ``runs.csv`` holds each run's
 features, loss, split (``test``, ``largest slice`` or ``selection``) and the chosen law's prediction.
 """
 
@@ -15,12 +16,12 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from ..compare import metrics
+from ..metrics import metrics
 
 if TYPE_CHECKING:
     from ..discovery import Discovery
 
-__all__ = ["candidates_table", "runs_table", "split_labels", "SPLITS"]
+__all__ = ["candidates_table", "candidate_fields", "runs_table", "split_labels", "SPLITS"]
 
 #: The splits of the runs, in the order the report draws and lists them.
 SPLITS = ("selection", "largest slice", "test")
@@ -48,11 +49,14 @@ def runs_table(disc: Discovery) -> pd.DataFrame:
 def candidates_table(disc: Discovery) -> pd.DataFrame:
     """One row per scored candidate, the chosen law first, then by extrapolation error and BIC.
 
-    Columns: ``source`` (``grammar``, ``operon``, ``catalog:NAME``, ...), ``n_params``, ``complexity``,
-    ``extrap_rmse_log`` and ``extrap_se`` (empty where it was not measured: only the shortlist by BIC
-    gets an extrapolation error), ``train_rmse_log``, ``bic``, ``test_rmse_log``, ``test_r2``,
-    ``admissible``, ``reason`` (the first failed property, empty when admissible), ``on_front``,
-    ``chosen`` and ``equation`` (with its numbers, in the project's variable names).
+    Columns: ``source`` (``grammar``, ``operon:seed1``, ``catalog:NAME``, ...), ``n_params``,
+    ``complexity``, ``extrap_rmse_log`` and ``extrap_se`` (empty where it was not measured: only the
+    shortlist by BIC gets an extrapolation error), ``train_rmse_log``, ``bic``, ``test_rmse_log``,
+    ``test_r2``, ``admissible``, ``reason`` (the first failed property, empty when admissible),
+    ``on_front``, ``chosen``, ``equation`` (with its numbers, in the project's variable names), then
+    ``engine`` (``grammar``, ``operon``, ``pysr``, ``catalog``), ``catalog_name`` (empty for an
+    engine's form) and ``category`` (the reason's label, as counted in ``set_aside``). Candidates that
+    failed to fit come last, with their error as the reason and no numbers.
     """
     table, s = disc.table_, disc.splits_
     sel, test = table.subset(s.selection), table.subset(s.test)
@@ -68,7 +72,34 @@ def candidates_table(disc: Discovery) -> pd.DataFrame:
                      "extrap_rmse_log": ext.rmse if ext else math.nan, "extrap_se": ext.se if ext else math.nan,
                      "train_rmse_log": c.train_rmse, "bic": c.bic, "test_rmse_log": m.rmse_log, "test_r2": m.r2,
                      "admissible": c.verdict.ok, "reason": c.verdict.reason, "on_front": id(c.law) in on_front,
-                     "chosen": c.law is chosen.law, "equation": sp.sstr(fit.substituted(), full_prec=False)})
+                     "chosen": c.law is chosen.law, "equation": sp.sstr(fit.substituted(), full_prec=False),
+                     "engine": c.engine, "catalog_name": c.catalog_name, "category": c.verdict.category})
     frame = pd.DataFrame(rows)
-    return frame.sort_values(["chosen", "extrap_rmse_log", "bic"], ascending=[False, True, True],
-                             na_position="last", kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["chosen", "extrap_rmse_log", "bic"], ascending=[False, True, True],
+                              na_position="last", kind="stable")
+    failed = pd.DataFrame([{"source": f.source, "n_params": f.n_params, "admissible": False,
+                            "reason": f.verdict.reason, "on_front": False, "chosen": False, "equation": f.expression,
+                            "engine": f.engine, "catalog_name": f.catalog_name, "category": f.verdict.category}
+                           for f in disc.failed_], columns=frame.columns)
+    if len(failed):
+        frame = pd.concat([frame.astype({"n_params": "Int64", "complexity": "Int64"}),
+                           failed.astype({"n_params": "Int64", "complexity": "Int64"})])
+    return frame.reset_index(drop=True)
+
+
+def candidate_fields(cand: pd.DataFrame) -> pd.DataFrame:
+    """``candidates.csv`` as read back, with its ``engine``, ``catalog_name`` and ``category`` columns.
+
+    A folder written before those columns existed gets them from ``source`` and ``reason``, the only
+    record it has (``catalog:NAME``; the reason's text before its colon): the one place a report reads
+    a decision from text, and only for such old folders.
+    """
+    if {"engine", "catalog_name", "category"} <= set(cand.columns):
+        return cand
+    out = cand.copy()
+    source = out["source"].fillna("").astype(str)
+    reason = out["reason"].fillna("").astype(str)
+    out["engine"] = source.str.partition(":")[0]
+    out["catalog_name"] = source.str.partition(":")[2].where(out["engine"] == "catalog", None)
+    out["category"] = reason.str.partition(":")[0]
+    return out

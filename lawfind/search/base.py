@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -29,25 +29,29 @@ class Candidate:
         sympy expression of the loss in the variables, numeric constants as Floats (or, for catalogue
         candidates, as parameter symbols).
     source:
-        Which engine (and seed) found it.
+        Which engine (and seed) found it, for a reader (``"operon:seed1"``).
     raw:
         The engine's own text of the expression.
     complexity:
         The engine's complexity measure (node count), for reference.
-    law_name:
+    catalog_name:
         For catalogue candidates: the catalogue law it is.
     law, start:
         For engines that build laws themselves (the grammar engine): the law, with its parameters'
         bounds and signs, and the fitted values to start its refits from.
+    engine:
+        The engine's ``name`` (``"grammar"``, ``"operon"``, ``"pysr"``, ``"catalog"``): what decisions
+        about a candidate's origin read, never ``source``.
     """
 
     expr: sp.Expr
     source: str
     raw: str = ""
     complexity: int = 0
-    law_name: str | None = None
+    catalog_name: str | None = None
     law: Law | None = None
     start: Mapping[str, float] | None = None
+    engine: str = field(kw_only=True)
 
 
 class SearchEngine(Protocol):

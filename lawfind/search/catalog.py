@@ -25,7 +25,7 @@ class CatalogEngine:
         for name in names:
             law = catalog.get(name)
             if all(v in table.features for v in law.variables):
-                out.append(Candidate(law.expr, "catalog", name, 0, law_name=law.name))
+                out.append(Candidate(law.expr, "catalog", name, 0, catalog_name=law.name, engine=self.name))
         if progress:
             progress(1, 1, f"{len(out)} catalogue laws apply")
         return out

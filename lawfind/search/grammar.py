@@ -33,11 +33,11 @@ import numpy as np
 import sympy as sp
 
 from ..admissible import EXTRAPOLATION_FACTOR, Roles, check_admissible
-from ..compare import log_fit_stats
 from ..data import RunTable
 from ..errors import FitError, OptionError
 from ..fit import FitResult, fit_law
 from ..laws import Law, Param
+from ..metrics import log_fit_stats
 from ..parallel import parallel_map
 from ..symbols import scale, symbol
 from .base import Candidate, Progress
@@ -370,7 +370,7 @@ class GrammarEngine:
             if best_k not in keep:
                 keep.append(best_k)
         return [Candidate(n.law.expr, "grammar", n.form.describe(), 0, law=n.law,
-                          start={p: n.fit.values[p] for p in n.law.param_names}) for n in keep]
+                          start={p: n.fit.values[p] for p in n.law.param_names}, engine=self.name) for n in keep]
 
     def _fit(self, form: Form, ctx: _Context, table: RunTable, parent: _Node | None) -> _Node | None:
         try:

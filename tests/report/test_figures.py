@@ -27,8 +27,8 @@ def test_runs_by_split_colours_each_split_alike_and_follows_the_scale_rule():
 def test_front_marks_the_chosen_law_and_names_the_catalogues():
     k = [4, 5, 5, 7, 9, 10]
     err = [0.06, 0.03, np.nan, 0.02, 0.019, 0.009]
-    sources = ["catalog:kaplan2020", "grammar", "grammar", "grammar", "operon", "catalog:lawfind_moe5"]
-    fig = front(k, err, sources, [True, True, False, True, False, True], chosen=5, se=[0.003] * 6)
+    names = ["kaplan2020", None, "", None, np.nan, "lawfind_moe5"]  # None, "" or NaN: an engine's form
+    fig = front(k, err, names, [True, True, False, True, False, True], chosen=5, se=[0.003] * 6)
     ax = fig.axes[0]
     star = [line for line in ax.get_lines() if line.get_label() == "chosen"][0]
     assert list(star.get_xdata()) == [10] and list(star.get_ydata()) == [0.009]
