@@ -74,6 +74,7 @@ def test_suggest_reversed_ranges(moe_json, tmp_path, capsys, no_work):
     assert not (tmp_path / "next").exists()
 
 
+@pytest.mark.slow  # sympy's solve runs to its 20 s limit, twice
 def test_optimize_budget_says_what_is_missing(tmp_path, capsys):
     # no closed form: the allocation at the budget is numeric, and needs N (it crashed with a TypeError)
     law = "1.7 + 400*Na**-0.3*N**-0.05*(1 + 0.1*log(Na)**2) + 400*D**-0.28"
