@@ -130,6 +130,7 @@ def _running(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"
 
 
+@pytest.mark.slow
 @needs_proc
 def test_workers_end_with_a_killed_sweep(tmp_path, text_corpus):
     spec = tiny_spec(tmp_path / "s.toml", text_corpus, D=2e5)  # runs of many seconds: the workers are busy
@@ -209,6 +210,7 @@ def test_a_failed_and_a_diverged_run_are_journalled_and_the_sweep_goes_on(tmp_pa
     assert [x.get("status", "finished") for x in lines].count("failed") == 2 and len(lines) == 6
 
 
+@pytest.mark.slow
 @needs_grouped_mm
 def test_cli_finishes_every_other_run_in_parallel_and_retries(tmp_path, text_corpus, capsys):
     # a real failure in a worker process: explicit grouped_mm with an expert width that is not 16-byte
@@ -236,6 +238,7 @@ def ray_session():
     ray.shutdown()
 
 
+@pytest.mark.slow
 def test_ray_backend_trains_the_runs_as_the_local_backend_does(tmp_path, text_corpus, ray_session):
     runs = expand(load_spec(tiny_spec(tmp_path / "s.toml", text_corpus))).runs[:2]
     remote = run_sweep(runs, tmp_path / "r.parquet", backend="ray")

@@ -84,6 +84,7 @@ def test_reparametrise_with_the_activation_ratio():
             reparametrise(law.expr, bad)
 
 
+@pytest.mark.slow
 def test_bootstrap_intervals_cover_the_planted_optima():
     table = load_runs(sample(planted_law("moe5"), n=450, noise=0.0075, seed=0))
     fit = fit_law(catalog.get("lawfind_moe5"), table, n_starts=32, bootstrap=60, seed=0)
