@@ -110,6 +110,7 @@ def _clark(path, router):
                      where=f"{CLARK_FINAL} and router_type in ['{router}', 'Dense']")
 
 
+@pytest.mark.slow
 def test_clark_refit_per_router_type(clark_path):
     """The shared copy omits the 1.3B runs, so the LAWS.md constants (fitted with them) are matched to
     within a few percent, not to two significant figures; the full file is checked below."""

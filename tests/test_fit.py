@@ -115,6 +115,7 @@ def test_batched_refits_reach_scipys_optimum(per_group, chinchilla_table):
         assert np.max(np.abs(reps.z[b] - ref.x)) < 2e-3
 
 
+@pytest.mark.slow
 def test_multistart_bootstrap_spans_two_basins():
     """A loss that two frequencies explain almost equally: refits from the best point alone stay in its
     basin, so the interval of w misses the other; restarts let resamples that prefer it move there."""
@@ -142,6 +143,7 @@ def test_failed_replicates_are_reported_and_left_out(chinchilla_table, monkeypat
     assert fit.uncertainty()["boot_failed"] == fit.boot_failed
 
 
+@pytest.mark.slow
 def test_replicates_on_a_bound_are_reported(chinchilla_table):
     """alpha is planted at 0.34 and bounded at 0.3: the fit and every replicate end on the bound, so
     the interval [0.3, 0.3] says nothing about the data, and the fit says so; without the bound, no note."""

@@ -40,6 +40,7 @@ def test_parametrise_and_structure_key():
     assert complexity(N ** 2 + 1) == 5
 
 
+@pytest.mark.slow
 def test_refine_prunes_what_costs_nothing():
     table = load_runs(chinchilla_frame(300, noise=0.005))
     # a spurious factor G-like D**0.0003 on the N term and a tiny constant term: both must go

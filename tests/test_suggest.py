@@ -105,6 +105,7 @@ def test_budget_and_costs(small_n):
         suggest(pred, parse_target("loss@N=1e10", pred.variables), cands, cost="6*Na*D")
 
 
+@pytest.mark.slow
 def test_cli_writes_a_table_a_csv_and_a_spec_moe_reads(tmp_path, capsys):
     from moe.spec import expand, load_spec
 

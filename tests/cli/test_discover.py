@@ -85,6 +85,7 @@ def _previous_run(out: Path) -> dict[str, str]:
     return files
 
 
+@pytest.mark.slow
 def test_an_interrupted_write_leaves_no_folder_or_a_whole_one(discover, fitted, tmp_path, monkeypatch):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt

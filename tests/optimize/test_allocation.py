@@ -59,6 +59,7 @@ def test_allocation_intervals_from_the_replicates():
     assert compute_optimal(law, vals, budget=1e23).intervals == {}  # none without replicates
 
 
+@pytest.mark.slow
 def test_a_numeric_allocation_at_the_search_bound_says_there_is_no_interior_optimum(monkeypatch):
     import lawfind.optimize.allocation as allocation
 
@@ -87,6 +88,7 @@ def test_the_cost_is_read_by_the_formula_parser():
         compute_optimal(law, dict(law.reference), cost="6*N*G")
 
 
+@pytest.mark.slow
 def test_cheapest_configuration_reaches_the_loss_at_least_cost():
     law = catalog.get("chinchilla2022")
     vals = dict(law.reference)

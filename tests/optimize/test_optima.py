@@ -30,6 +30,7 @@ def test_quadratic_hook_in_log_g_is_exact_and_independent():
     assert "independent of D, Na" in opt.describe() and opt.in_range
 
 
+@pytest.mark.slow
 def test_cross_term_makes_g_star_depend_on_n():
     law = parse_law(HOOK.replace("g2*log(G)**2", "g2*log(G)**2 + k*log(G)*log(N)"))
     vals = {**HOOK_VALUES, "k": -0.01}

@@ -63,6 +63,7 @@ def test_a_law_without_both_allocated_variables_says_so():
     assert [e["variable"] for e in opt["effects"]] == ["N", "E"]
 
 
+@pytest.mark.slow
 def test_a_question_the_law_cannot_answer_is_noted_and_the_rest_goes_on(monkeypatch):
     import lawfind.report.analysis as analysis
     from lawfind.errors import OptionError
