@@ -22,8 +22,9 @@ from .metrics import Metrics
 
 if TYPE_CHECKING:  # for annotations only: comparing builds on export, not the other way round
     from .compare import Comparison
+    from .record import LawRecord
 
-__all__ = ["latex", "mathml", "latex_fit", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
+__all__ = ["latex", "mathml", "latex_fit", "latex_groups", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
            "bootstrap_replicates", "numpy_callable", "torch_callable"]
 
 _NAMES = {"Na": r"N_{a}", "E0": r"E_{0}", "L0": r"L_{0}", "N_c": r"N_{c}", "D_c": r"D_{c}",
@@ -79,6 +80,13 @@ class _Printer(LatexPrinter):
         return super()._print_Pow(expr)
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        grouped = re.fullmatch(r"(.+)\[(.+)\]", expr.name)
+        if grouped:  # a per-group constant, A[pile]: A_{\mathrm{pile}}, E0[pile]: E_{0,\mathrm{pile}}
+            base, level = self._print_Symbol(sp.Symbol(grouped.group(1)), style), grouped.group(2)
+            sub = level if level == "g" else r"\mathrm{" + _escape(level).replace(" ", r"\ ") + "}"
+            if base.endswith("}") and "_{" in base:
+                return f"{base[:-1]},{sub}}}"
+            return f"{base}_{{{sub}}}"
         if expr.name in _NAMES:
             return _NAMES[expr.name]
         if _column_name(expr.name):
@@ -154,6 +162,24 @@ def latex_record(law: Law, values: Mapping[str, float], record: Mapping, precisi
             lines.append(f"% {item['description']}")
     for line in (record.get("allocation") or {}).get("latex", []):
         lines += [r"\begin{equation}", line, r"\end{equation}"]
+    return "\n".join(lines)
+
+
+def latex_groups(record: LawRecord, precision: int = 3) -> str:
+    """The equations of a law with constants per group level: the shared form, its per-group constants
+    written with the level ``g`` as a subscript (``E_{0,g}``), the shared constants as numbers; then
+    each level's constants (``E_{0,\mathrm{pile}} = 1.80``)."""
+    law, per = record.law, record.per_group
+    first = record.group_values(record.groups[0])
+    form = law.expr.xreplace({law.symbol(p): sp.Float(v) if p not in per else sp.Symbol(f"{p}[g]")
+                              for p, v in first.items()})
+    lines = [f"% one law for every level of '{_escape(str(record.group))}'; constants per level: {', '.join(per)}",
+             r"\begin{equation}", latex(form, precision, lhs="L_{g}"), r"\end{equation}"]
+    for level in record.groups:
+        values = record.group_values(level)
+        parts = [f"{latex(sp.Symbol(f'{p}[{level}]'), precision, lhs=None)} = "
+                 f"{latex(sp.Float(values[p]), precision, lhs=None)}" for p in law.param_names if p in per]
+        lines += [r"\begin{equation}", r",\quad ".join(parts), r"\end{equation}"]
     return "\n".join(lines)
 
 

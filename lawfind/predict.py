@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,7 @@ from .symbols import MEANINGS, scale
 if TYPE_CHECKING:
     from .record import LawRecord
 
-__all__ = ["Predictor", "predict", "parse_point", "check_domain", "out_of_range", "average_laws", "METHODS"]
+__all__ = ["Predictor", "predict", "parse_point", "split_group", "check_domain", "out_of_range", "average_laws", "METHODS"]
 
 METHODS = ("percentile", "basic")
 #: A point within this share of a range's edge counts as inside (the achieved sizes of a sweep miss
@@ -62,6 +62,9 @@ class Predictor:
         Each variable's (min, max) in the fitted data.
     columns:
         Variable -> the table's column name (``N`` -> ``dense_parameter_count``), for grids in column names.
+    group, levels:
+        For a law with constants per group level: the group column, and each level's own predictor
+        (:meth:`for_level`); ``values`` and ``replicates`` are then the first level's.
     """
 
     law: Law
@@ -73,12 +76,16 @@ class Predictor:
     columns: Mapping[str, str]
     source: str = ""
     noise_dof: int | None = None
+    group: str | None = None
+    levels: Mapping[str, Predictor] = field(default_factory=dict)
 
     @classmethod
     def from_fit(cls, fit: FitResult, ranges: Mapping[str, tuple[float, float]] | None = None) -> Predictor:
-        """From a :class:`FitResult` (one set of constants: no per-group parameters)."""
+        """From a :class:`FitResult` (per-group constants give one predictor per level)."""
         if fit.per_group:
-            raise OptionError("this fit has per-group parameters: predict one group's law (fit it per group)")
+            from .record import LawRecord
+
+            return cls.from_record(LawRecord.from_fit(fit, ranges=ranges), fit.law.name)
         reps = np.empty((0, fit.law.n_params)) if fit.bootstrap is None else np.asarray(fit.bootstrap, float)
         sd, dof, src = _noise(fit.uncertainty(), {})
         return cls(fit.law, dict(fit.values), reps, sd, src, dict(ranges or {}), {}, fit.law.name, dof)
@@ -94,6 +101,9 @@ class Predictor:
     @classmethod
     def from_record(cls, record: LawRecord, source: str = "") -> Predictor:
         """From a saved law (:class:`lawfind.record.LawRecord`); ``source`` names it (its file)."""
+        if record.per_group:
+            levels = {lev: cls.from_record(record.for_group(lev), source) for lev in record.groups}
+            return replace(next(iter(levels.values())), group=record.group, levels=levels)
         law = record.law
         try:
             reps = record.replicate_matrix(law.param_names)
@@ -106,6 +116,23 @@ class Predictor:
     @property
     def variables(self) -> tuple[str, ...]:
         return self.law.variables
+
+    def for_level(self, level: object) -> Predictor:
+        """The predictor of one group level (this one, for a law without per-group constants).
+
+        Raises
+        ------
+        OptionError
+            If ``level`` is not one of the fitted levels (with a did-you-mean).
+        """
+        if self.group is None:
+            return self
+        text = str(level)
+        if text not in self.levels:
+            raise OptionError(f"'{text}' is not a level of the group column '{self.group}'"
+                              f"{did_you_mean(text, self.levels)}: the law has constants for "
+                              f"{', '.join(self.levels)}")
+        return self.levels[text]
 
     def theta(self) -> np.ndarray:
         return np.array([self.values[p] for p in self.law.param_names], dtype=float)
@@ -264,6 +291,8 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     else:
         pred = fit
     frame = pd.DataFrame(frame)
+    if pred.group is not None:
+        return _predict_groups(pred, frame, interval, method, average)
     cols = _columns(pred, frame)
     check_domain(cols)
     q = ((1 - interval) / 2, (1 + interval) / 2)
@@ -286,6 +315,48 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
         others = sorted({v for law in average for v in law.variables} - set(cols))
         _average(out, pred, {**cols, **_columns(pred, frame, others)}, point, reps, average, q)
     return out
+
+
+def _predict_groups(pred: Predictor, frame: pd.DataFrame, interval: float, method: str,
+                    average: Sequence[Law]) -> pd.DataFrame:
+    """:func:`predict` for a law with constants per group level: each point with its level's constants
+    (the group column of ``frame``), in the order of ``frame``, the group column first."""
+    if average:
+        raise OptionError("averaging laws of the front is not available for a law with constants per group: "
+                          "leave out --average")
+    example = next(iter(pred.levels))
+    if pred.group not in frame.columns:
+        raise OptionError(f"this law has constants per '{pred.group}' ({', '.join(pred.levels)}): give the level at "
+                          f"every point, e.g. {pred.group}={example} in --at, or a '{pred.group}' column in the grid")
+    frame = frame.reset_index(drop=True)
+    labels = frame[pred.group]
+    empty = np.flatnonzero(labels.isna().to_numpy())
+    if len(empty):
+        raise DataError(f"column '{pred.group}' has no level at row {empty[0]}: give one of {', '.join(pred.levels)}")
+    labels = labels.astype(str)
+    parts = []
+    for level in dict.fromkeys(labels):
+        rows = (labels == level).to_numpy()
+        one = predict(pred.for_level(level), frame[rows], interval, method=method)
+        one.index = frame.index[rows]
+        one.insert(0, pred.group, level)
+        parts.append(one)
+    return pd.concat(parts).sort_index()
+
+
+def split_group(text: str, group: str | None) -> tuple[str, str | None]:
+    """``"N=1e9,D=2e10,dataset=pile"`` -> ``("N=1e9,D=2e10", "pile")`` for the group column ``dataset``:
+    the group's level taken out of a point's text (``None`` where the text does not name it)."""
+    if group is None:
+        return text, None
+    keep, level = [], None
+    for part in text.split(","):
+        name, eq, value = part.partition("=")
+        if eq and name.strip() == group:
+            level = value.strip()
+        else:
+            keep.append(part)
+    return ",".join(keep), level
 
 
 def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int | None, q,

@@ -210,6 +210,11 @@ class LawRecord:
         return {k: p.value for k, p in self.parameters.items()}
 
     @property
+    def target(self) -> str:
+        """The name of the fitted target column (``"loss"`` where the record does not say)."""
+        return str(self.extra.get("target") or "loss")
+
+    @property
     def is_discovery(self) -> bool:
         """Whether the record is a discovery's ``best.json`` (it says how the law was chosen)."""
         return self.selection is not None
@@ -239,6 +244,71 @@ class LawRecord:
         if missing:
             raise DataError(f"the bootstrap samples lack the parameters {missing}")
         return self.bootstrap[:, [self.bootstrap_names.index(p) for p in names]]
+
+    # ---- groups -----------------------------------------------------------------------------------
+
+    @property
+    def per_group(self) -> tuple[str, ...]:
+        """The parameters fitted once per group level (empty for one set of constants)."""
+        return tuple(self.fit.get("per_group") or ())
+
+    @property
+    def group(self) -> str | None:
+        """The group column of a law with per-group constants (``None`` otherwise)."""
+        return self.fit.get("group") if self.per_group else None
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The group levels with constants of their own (empty without per-group parameters)."""
+        return tuple(str(g) for g in self.fit.get("groups") or ()) if self.per_group else ()
+
+    def check_level(self, level: object) -> str:
+        """``level`` as one of :attr:`groups`, or an :class:`OptionError` naming the known levels."""
+        text = str(level)
+        if text not in self.groups:
+            from .errors import did_you_mean
+
+            raise OptionError(f"'{text}' is not a level of the group column '{self.group}'"
+                              f"{did_you_mean(text, self.groups)}: the law has constants for "
+                              f"{', '.join(self.groups)}")
+        return text
+
+    def group_values(self, level: object = None) -> dict[str, float]:
+        """The law's constants by parameter name for one group level (the only set, without groups)."""
+        if not self.per_group:
+            return self.values
+        level = self.check_level(level)
+        return {p: self.parameters[f"{p}[{level}]" if p in self.per_group else p].value for p in self.law.param_names}
+
+    def values_by_group(self) -> dict[str, dict[str, float]]:
+        """``{level: {param: value}}`` for a law with per-group constants (what
+        :func:`lawfind.pyexport.python_source` takes); empty without groups."""
+        return {lev: self.group_values(lev) for lev in self.groups}
+
+    def for_group(self, level: object) -> LawRecord:
+        """The record of one group level's law: plain parameter names, that level's constants, the
+        bootstrap replicates' columns for it, and ``fit["level"]`` saying which level it is.
+
+        Raises
+        ------
+        OptionError
+            If ``level`` is not a level of the fitted groups (with a did-you-mean).
+        """
+        if not self.per_group:
+            return self
+        level = self.check_level(level)
+        key = {p: f"{p}[{level}]" if p in self.per_group else p for p in self.law.param_names}
+        boot, names = None, ()
+        if self.bootstrap is not None and all(k in self.bootstrap_names for k in key.values()):
+            boot = self.bootstrap[:, [self.bootstrap_names.index(key[p]) for p in self.law.param_names]]
+            names = tuple(self.law.param_names)
+
+        def one(text: str | Mapping[str, str]) -> str:
+            return text if isinstance(text, str) else str(text.get(level, ""))
+
+        return replace(self, parameters={p: self.parameters[k] for p, k in key.items()},
+                       expression=one(self.expression), latex=one(self.latex), bootstrap=boot, bootstrap_names=names,
+                       fit={**self.fit, "per_group": [], "groups": [], "level": level})
 
     # ---- building ---------------------------------------------------------------------------------
 
@@ -280,7 +350,7 @@ class LawRecord:
                                 disc.seed, disc.generations, disc.seeds, disc.time_budget,
                                 float(disc.equations_["loss"][i]), float(disc.equations_["loss_se"][i]),
                                 disc.n_candidates_, {_name(k): int(n) for k, n in disc.set_aside_.items()}, int(i)),
-            provenance=None if provenance is None else dict(provenance))
+            provenance=None if provenance is None else dict(provenance), extra={"target": disc.table_.target})
 
     # ---- the format -------------------------------------------------------------------------------
 
@@ -328,7 +398,7 @@ class LawRecord:
             If it lacks the law's formula, variables or parameters, holds something unreadable, or
             comes from a newer lawfind.
         FormulaError
-            If its formula does not parse, or it holds per-group parameters (one law per group).
+            If its formula does not parse.
         """
         if not isinstance(record, Mapping):
             raise DataError(f"'{source}' is not a lawfind JSON file: it holds a {type(record).__name__}, not a record")
@@ -342,11 +412,10 @@ class LawRecord:
         for key in ("formula", "variables", "parameters"):
             if key not in record:
                 raise DataError(f"'{source}' lacks '{key}': is it a best.json or a fit written by lawfind?")
-        if (record.get("fit") or {}).get("per_group"):
-            raise FormulaError(f"'{source}' holds per-group parameters: optimise one group's law with --law")
         try:
             law = parse_law(record["formula"], record["variables"], name=record.get("law", "law"),
-                            allow_constant=not record["parameters"], params=record["parameters"])
+                            allow_constant=not record["parameters"],
+                            params=list(dict.fromkeys(_base_name(k) for k in record["parameters"])))
             specs = [Param(s["name"], tuple(s["init"]), tuple(s["bounds"]), s["log_scale"])
                      for s in record.get("param_specs", [])]
             params = {k: Parameter.from_dict(v) for k, v in record["parameters"].items()}
@@ -425,6 +494,11 @@ def _num(x: object) -> str:
         return str(x)
 
 
+def _base_name(name: str) -> str:
+    """A per-group constant's parameter (``A[pile]`` -> ``A``); other names as they are."""
+    return name.split("[", 1)[0] if name.endswith("]") else name
+
+
 def _name(key: object) -> str:
     """A reason's name for JSON (an enum's value, or the text)."""
     return str(getattr(key, "value", key))
@@ -440,7 +514,7 @@ def load_discovery(path: str | Path) -> LawRecord:
     DataError
         If there is no such file (or the folder has no ``best.json``), or it is not a lawfind record.
     FormulaError
-        If its formula does not parse, or it holds per-group parameters.
+        If its formula does not parse.
     """
     path = Path(path)
     if path.is_dir():

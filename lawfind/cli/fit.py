@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
+
 from ..export import latex_fit, save_fit
 from ..fit import fit_law
 from ..laws import parse_ranges
@@ -49,7 +51,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     for name, v in fit.values.items():
         ref = law.reference.get(name)
         ci = fit.intervals[name] if fit.intervals else None
-        rows.append([name, fmt(v), fmt(fit.stderr[name]) if fit.stderr else "-",
+        rows.append([escape(name), fmt(v), fmt(fit.stderr[name]) if fit.stderr else "-",
                      f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "-", fmt(ref)])
     print_table(f"{law.name} on {len(table)} runs ({fit.loss}, objective {fit.objective:.4g})", rows,
                 ["parameter", "value", "stderr", "95% interval", "reference"])
@@ -57,7 +59,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     for w in fit.warnings:
         console.print(f"[yellow]note:[/] {w}")
     if not fit.per_group:
-        console.print(latex_fit(fit))
+        console.print(latex_fit(fit), markup=False)
+    else:
+        for level in fit.groups:
+            console.print(f"{fit.group}={level}: {latex_fit(fit, level=level)}", markup=False)
     if out:
-        wrote(save_fit(out, fit, ranges=table.ranges()))
+        wrote(save_fit(out, fit, ranges=table.ranges(),
+                       extra={"target": table.target, "columns": dict(table.columns or {})}))
     return 0
