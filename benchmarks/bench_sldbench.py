@@ -1,0 +1,115 @@
+"""lawfind on SLDBench: every task of ``../shared/data/sldbench`` with the default discovery, only the
+columns' roles (and the group, where a task has one) given, scored by R2 on the task's test split.
+
+The discovery sees the train split alone (its own test split and rolling origins are drawn inside it,
+as for any user table); the chosen law predicts the task's test rows, and R2 is pooled over them as
+SLDBench scores it. Where a task has groups, one law is discovered per group (same options) until
+discovery takes a group column itself. Beside each score: the human law's and the best leaderboard
+entry's R2 from the data's README (January 2026), and the seconds the discovery took. A task that
+lawfind refuses prints its one-line error in the table.
+
+Usage: python benchmarks/bench_sldbench.py [--tasks moe,parallel,...] [--time-budget 60] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lawfind.data import load_runs
+from lawfind.discovery import Discovery
+from lawfind.errors import LawfindError
+
+SLDBENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "sldbench"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task: its target(s), the features with their roles (``NAME=column``), and the published scores."""
+
+    target: tuple[str, ...]
+    features: str
+    human: float
+    best: float
+    decreasing: tuple[str, ...] = ()
+    per_group: bool = False
+    options: dict = field(default_factory=dict)
+
+
+TASKS = {
+    "moe": Task(("loss_validation",), "E=num_experts,N=dense_parameter_count", 0.703, 0.958),
+    "parallel": Task(("loss",), "N=num_params,P=parallel_size", 0.99989, 0.99997, decreasing=("P",), per_group=True),
+    "data_constrained": Task(("loss",), "U=unique_tokens,N=params,D=tokens", 0.911, 0.991),
+    "lr_bsz": Task(("lm_loss",), "N=non_embedding_param_size,D=data_size,lr,bsz", -0.076, 0.848),
+    "sparsity": Task(("loss",), "P,N_active,N_dense,D1,D2", 0.37, 0.53),
+    "farseer": Task(("loss",), "N,D", 0.91, 0.93),
+    "vocab": Task(("unigram_normalized_loss",), "N=non_vocab_parameters,V=vocab_size,D=num_characters", 0.966, 0.988),
+    "domain_mixture": Task(tuple(f"loss_domain_{i}" for i in range(1, 6)),
+                           ",".join(f"proportion_domain_{i}" for i in range(1, 6)), 0.671, 0.994, per_group=True),
+}
+
+
+def r2(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
+
+
+def run_task(name: str, task: Task, budget: float | None, seed: int) -> tuple[str, float]:
+    """The pooled test R2 (as text: a number or the refusal) and the seconds taken."""
+    train = pd.read_csv(SLDBENCH / name / "train.csv.gz")
+    test = pd.read_csv(SLDBENCH / name / "test.csv.gz")
+    groups = sorted(train["group"].unique()) if task.per_group and "group" in train else [None]
+    t0 = time.monotonic()
+    ys, preds = [], []
+    try:
+        for target in task.target:
+            for g in groups:
+                tr = train if g is None else train[train["group"] == g]
+                te = test if g is None else test[test["group"] == g]
+                if te.empty:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    table = load_runs(tr, target=target, features=task.features)
+                    disc = Discovery(time_budget=budget, seed=seed, decreasing=task.decreasing, **task.options)
+                    disc.fit(table)
+                    held = load_runs(te, target=target, features=task.features)
+                ys.append(held.y)
+                preds.append(np.asarray(disc.predict(held), dtype=float))
+    except LawfindError as exc:
+        return f"refused: {str(exc).splitlines()[0][:90]}", time.monotonic() - t0
+    y, pred = np.concatenate(ys), np.concatenate(preds)
+    if not np.all(np.isfinite(pred)):
+        return f"non-finite on {int(np.sum(~np.isfinite(pred)))} test rows", time.monotonic() - t0
+    return f"{r2(y, pred):.4f}", time.monotonic() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--time-budget", type=float, default=None, help="seconds per discovery (default: none)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    if not SLDBENCH.exists():
+        print(f"{SLDBENCH} is absent: nothing to run")
+        return
+    rows = []
+    for name in args.tasks.split(","):
+        score, seconds = run_task(name, TASKS[name], args.time_budget, args.seed)
+        rows.append((name, score, seconds))
+        print(f"{name:17s} R2 {score:>10s}  human {TASKS[name].human:.4g}  best {TASKS[name].best:.4g}  {seconds:.0f} s",
+              flush=True)
+    print()
+    print("| task | lawfind R2 | human law | best leaderboard entry | seconds |")
+    print("|---|---|---|---|---|")
+    for name, score, seconds in rows:
+        print(f"| {name} | {score} | {TASKS[name].human:.5g} | {TASKS[name].best:.5g} | {seconds:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
