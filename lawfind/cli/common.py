@@ -16,11 +16,12 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import catalog
-from ..data import REPEATS, RunTable, load_runs
+from ..data import REPEATS, SCALES, RunTable, load_runs
 from ..errors import LawfindError, OptionError, check_choice, show_path
 from ..fit import LOSSES
 from ..laws import Law, parse_law, parse_ranges
 from ..splits import parse_holdout
+from ..symbols import ROLE_CHOICES
 
 console = Console(highlight=False)
 if not console.is_terminal:  # pipes and files get full tables rather than 80 columns
@@ -71,6 +72,11 @@ def fraction(text: str) -> float:
     return _number(float, lambda v: 0 < v < 1, "in (0, 1)")(text)
 
 
+def factor(text: str) -> float:
+    """A number >= 1: how many times beyond the data."""
+    return _number(float, lambda v: v >= 1, ">= 1 (a factor beyond the data)")(text)
+
+
 def option(parse: Callable[[str], object], keep_text: bool = False) -> Callable[[str], object]:
     """An option type from a lawfind parser: its error becomes argparse's one-line message.
 
@@ -104,6 +110,30 @@ def choice(what: str, choices) -> Callable[[str], str]:  # noqa: ANN001
 HOLDOUT = option(parse_holdout, keep_text=True)
 
 
+def role_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """``"num_experts=hook,params=size"`` -> ``(("num_experts", "hook"), ("params", "size"))``: columns
+    (or features) and their roles, checked against :data:`lawfind.symbols.ROLE_CHOICES`."""
+    out = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        column, sep, r = (x.strip() for x in item.partition("="))
+        if not sep or not column or not r:
+            raise argparse.ArgumentTypeError(f"cannot read '{item}': write COLUMN=ROLE, ROLE one of "
+                                             f"{', '.join(ROLE_CHOICES)} (e.g. num_experts=hook)")
+        try:
+            check_choice(f"role for '{column}'", r, ROLE_CHOICES)
+        except OptionError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        out.append((column, r))
+    return tuple(out)
+
+
+def declared_roles(args: argparse.Namespace) -> dict[str, str]:
+    """The roles of ``--role`` options (repeatable; the last word on a column wins)."""
+    return {c: r for pairs in (getattr(args, "role", None) or ()) for c, r in pairs}
+
+
 # ---- shared options -----------------------------------------------------------------------------------
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
@@ -116,6 +146,20 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=choice("repeats option", REPEATS), default="keep",
                    help="repeated configurations (seeds, merged groups): keep (default; counted in a note), "
                         "mean (average them) or error (refuse repeats with different losses and no seed column)")
+    p.add_argument("--scale", type=choice("target scale", SCALES),
+                   help="the target's scale: log (relative errors; needs a positive target) or linear (a target of "
+                        "any sign, errors in its units divided by its spread); default: log where every target "
+                        "value is > 0, else linear")
+
+
+def add_role_args(p: argparse.ArgumentParser) -> None:
+    """``--role COL=size|data|hook|free`` (admissibility and the splits: which columns are model sizes,
+    amounts of data, hooks or unconstrained; the others by their names)."""
+    p.add_argument("--role", type=role_pairs, action="append", metavar="COL=ROLE",
+                   help="a column's role, repeatable or comma-separated: size (loss must not rise as it grows: "
+                        "params), data (nor as it grows: tokens), hook (a minimum allowed, bounded below: num_experts, "
+                        "lr), free (no constraint); default: from the names (params, N_*, tokens, D*, ... are sizes "
+                        "and data, every other column a hook)")
 
 
 def add_fit_args(p: argparse.ArgumentParser) -> None:
@@ -131,13 +175,25 @@ def add_formula_args(p: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace) -> RunTable:
-    """The run table the data options describe; a note says how many runs repeat a configuration."""
+    """The run table the data options describe; notes say what the loader read otherwise than written
+    (a header cell ``'N '`` read as ``N``) and how many runs repeat a configuration."""
     table = load_runs(args.file, target=args.target, features=args.features, group=args.group,
-                      where=args.where, repeats=args.repeats)
+                      where=args.where, repeats=args.repeats, scale=getattr(args, "scale", None))
+    for note in table.notes:
+        err_console.print(f"note: {note}", markup=False, soft_wrap=True)
     if table.repeated:
         err_console.print(f"note: {table.repeated} of {len(table)} runs share their configuration with another "
                           "(seeds, or groups merged): kept; --repeats mean averages them", markup=False, soft_wrap=True)
     return table
+
+
+def scale_line(table: RunTable) -> str:
+    """One line: the target and the scale it is fitted and scored on."""
+    if table.scale == "log":
+        return f"target: {table.target} on the log scale (errors are RMSE of log {table.target})"
+    why = "it has values <= 0" if (table.y <= 0).any() else "as asked"
+    return (f"target: {table.target} on the linear scale ({why}): errors in its units, residuals divided by its "
+            f"spread {table.spread:.4g} in the fit")
 
 
 def is_catalogue(spec: str) -> bool:

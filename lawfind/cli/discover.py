@@ -19,9 +19,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..admissible import EXTRAPOLATION_FACTOR, Roles
 from ..discovery import MODEL_SELECTION, VALIDATION, Discovery
+from ..errors import OptionError
+from ..record import folder_name, save_index, target_lines
 from ..files import file_sha256
 from ..search import ENGINES
-from .common import (HOLDOUT, add_command, add_data_args, at_least, choice, console, err_console, load, names,
+from .common import (HOLDOUT, add_command, add_data_args, add_role_args, at_least, declared_roles, scale_line, choice, console, err_console, factor, load, names,
                      output_folder, positive)
 
 ENGINE_CHOICES = ("default", *ENGINES)
@@ -59,12 +61,15 @@ def register(sub) -> None:
                         "below; off: keep them, marked in equations.csv")
     p.add_argument("--decreasing", type=names, default=(),
                    help="columns that grow with the model size (the loss must not rise with them), beside N and Na, "
-                        "e.g. dense_parameter_count")
-    p.add_argument("--extrapolation-factor", type=positive(), default=EXTRAPOLATION_FACTOR,
+                        "e.g. dense_parameter_count (the same as --role COL=size)")
+    add_role_args(p)
+    p.add_argument("--extrapolation-factor", type=factor, default=EXTRAPOLATION_FACTOR,
                    help="admissibility is checked with size and data up to this factor beyond the data (default: 100)")
     p.add_argument("--operators", default="powerlaw", help="operon operator set: powerlaw (add, mul, exp) or wide")
     p.add_argument("--template", help="pysr engine: a structured form, e.g. 'E0 + f(N, Na, D) * g(G, S)'")
     p.add_argument("--no-catalog", action="store_true", help="leave the catalogue's laws out of the candidates")
+    p.add_argument("--per-group", help="with --group: the constants fitted per group level, e.g. E0,A (default: "
+                   "chosen by BIC per form among none, the limit, the limit and coefficients, every constant)")
     p.add_argument("--bootstrap", type=at_least(0), default=100, help="bootstrap refits of the chosen law (default: 100)")
     p.add_argument("--out", default="discover-out", help="output folder (default: discover-out)")
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
@@ -74,16 +79,21 @@ def register(sub) -> None:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    targets = [t.strip() for t in args.target.split(",") if t.strip()]
+    if len(targets) > 1:
+        return _discover_targets(args, targets)
     out = _check_out(args.out)
     table = load(args)
-    Roles.infer(table.features, args.decreasing)  # a misnamed column is refused before any work
+    roles = Roles.of(table, args.decreasing, declared_roles(args))  # a misnamed column is refused before any work
+    console.print(roles.line(), markup=False)
+    console.print(scale_line(table), markup=False)
     disc = Discovery(engine=args.engine, generations=args.generations, population_size=args.population,
                      seeds=args.seeds, beam=args.beam, max_depth=args.max_depth, time_budget=args.time_budget,
                      seed=args.seed, holdout=args.holdout, validation=args.validation, n_origins=args.origins,
                      model_selection=args.model_selection, admissible=args.admissible == "on",
                      decreasing=tuple(args.decreasing), extrapolation_factor=args.extrapolation_factor,
                      include_catalog=not args.no_catalog, operators=args.operators, template=args.template,
-                     bootstrap=args.bootstrap)
+                     bootstrap=args.bootstrap, per_group=_per_group(args), roles=declared_roles(args) or None)
     stages = {"search": "pyoperon search", "grammar": "grammar search", "refit": "fitting candidates",
               "refine": "snapping and pruning", "extrapolate": "extrapolation steps", "final": "final fit",
               "bootstrap": "bootstrap"}
@@ -104,6 +114,35 @@ def cmd_discover(args: argparse.Namespace) -> int:
     with err_console.status(what):
         written = disc.save(out, provenance=provenance(args, disc, started), report=args.report)
     console.print(f"wrote {', '.join(sorted(p.name for p in written))} to {args.out}/", markup=False)
+    args.discovery = disc  # for several targets in one call (_discover_targets)
+    return 0
+
+
+def _per_group(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """``--per-group E0,A``: the constants declared per group level (``None``: the data choose)."""
+    names = tuple(n.strip() for n in (args.per_group or "").split(",") if n.strip())
+    if names and not args.group:
+        raise OptionError("--per-group needs --group COLUMN (the column whose levels get their own constants)")
+    return names or None
+
+
+def _discover_targets(args: argparse.Namespace, targets: list[str]) -> int:
+    """``--target a,b``: one discovery per target, each in its own sub-folder of ``--out``, then an index
+    (``index.html``, ``index.json``) and one line per target."""
+    if len(set(targets)) < len(targets):
+        raise OptionError(f"--target names a column twice ({args.target}): give each target once")
+    out = _check_out(args.out)
+    found = {}
+    for target in targets:
+        console.rule(f"target {target}")
+        sub = argparse.Namespace(**{**vars(args), "target": target, "out": str(out / folder_name(target))})
+        cmd_discover(sub)
+        found[target] = sub.discovery
+    written = save_index(found, out)
+    console.rule("targets")
+    for line in target_lines(found):
+        console.print(line, markup=False)
+    console.print(f"wrote {', '.join(p.name for p in written)} and one folder per target to {args.out}/", markup=False)
     return 0
 
 
@@ -160,6 +199,13 @@ def _print(disc: Discovery, console) -> None:
     console.print(disc.summary(), markup=False)
     m = disc.best_metrics_
     console.print(f"chosen ({disc.model_selection}): L = {sp.sstr(sp.N(disc.sympy(), 4))}", markup=False)
+    if disc.best_.per_group:
+        console.print(f"constants per {disc.best_.group} ({', '.join(disc.best_.per_group)}; the others shared):",
+                      markup=False)
+        for level in disc.best_.groups:
+            values = disc.best_.group_values(level)
+            console.print(f"  {level}: " + ", ".join(f"{p}={values[p]:.4g}" for p in disc.best_.per_group),
+                          markup=False)
     console.print(f"test: RMSE of log loss {m.rmse_log:.4g} (error {m.spread_ratio:.2g}x the spread of the test "
                   f"losses), R2 {m.r2:.4f}, on {m.n_test} runs; {disc.best_.n_params} constants; "
                   f"{disc.elapsed_:.0f} s", markup=False)

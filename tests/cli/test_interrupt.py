@@ -59,3 +59,17 @@ def test_ctrl_c_ends_discover_with_one_line_and_no_process_left(tmp_path, presse
     assert err.count("interrupted") == 1
     assert _group_gone(pgid, within=5), "worker processes outlived the interrupted command"
     assert not (tmp_path / "out" / "best.json").exists()
+
+
+def test_an_extrapolation_factor_below_one_is_refused_before_any_work(runs_csv, tmp_path, capsys, no_work):
+    """It was refused only after the search (9 s of work), and left the --out folder behind."""
+    from lawfind.cli import main
+
+    from .conftest import one_line_error
+
+    no_work("lawfind.discovery.Discovery.fit")
+    out = tmp_path / "out"
+    assert main(["discover", str(runs_csv), "--extrapolation-factor", "0.5", "--out", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert "--extrapolation-factor" in err and "must be >= 1" in err and "got 0.5" in err
+    assert not out.exists()
