@@ -126,6 +126,10 @@ class _MathML(MathMLPresentationPrinter):
                              self._element("msup", self._element("mn", text="10"), self._element("mn", text=str(e))))
 
     def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
+        grouped = re.fullmatch(r"(.+)\[(.+)\]", sym.name)
+        if grouped:  # a per-group constant, A[pile]: A with the level as a subscript
+            return self._element("msub", self._print_Symbol(sp.Symbol(grouped.group(1)), style),
+                                 self._element("mi", text=grouped.group(2)))
         if sym.name == "Na":  # N_a, as in the LaTeX
             return self._element("msub", self._element("mi", text="N"), self._element("mi", text="a"))
         name = sym.name.rstrip("_")  # lambda_ -> lambda

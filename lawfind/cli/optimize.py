@@ -11,7 +11,7 @@ from ..effects import design_table, loss_surface, partial_dependence
 from ..errors import OptionError
 from ..export import latex, write_json
 from ..laws import Law, identifiers, parse_law, parse_ranges
-from ..predict import parse_point
+from ..predict import parse_point, split_group
 from ..optimize import Analysis, analyse
 from ..record import LawRecord, load_discovery
 from ..symbols import CANONICAL
@@ -31,7 +31,8 @@ def register(sub) -> None:
     p.add_argument("fit", nargs="?", help="a best.json (from discover) or a fit JSON (from fit --out)")
     p.add_argument("--law", help="instead of a file: a law typed with its numbers, e.g. \"1.7 + 400*N**-0.34\"")
     p.add_argument("--wrt", nargs="*", default=None, help="variables to optimise, e.g. G S r")
-    p.add_argument("--at", help="values of the other variables, e.g. N=1e9,D=2e10 (default: the data's middle)")
+    p.add_argument("--at", help="values of the other variables, e.g. N=1e9,D=2e10 (default: the data's middle); for a "
+                   "law with constants per group, dataset=pile picks a level (default: every level)")
     p.add_argument("--ranges", type=option(parse_ranges), default={}, help="data ranges for a typed law, e.g. G=1:24,S=0:0.7")
     p.add_argument("--reparam", help="reparametrise first, e.g. Na=r*N (then --wrt r)")
     p.add_argument("--budget", type=positive(), help="compute budget C for the allocation (> 0)")
@@ -73,6 +74,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         raise OptionError("--wrt needs at least one variable to optimise, e.g. --wrt G S (or leave --wrt out)")
     out, plot_dir = output_file(args.out), output_folder(args.plots, "--plots")
     law, values, record = _load_law(args.fit) if args.fit else (typed_law(args.law), {}, None)
+    if record is not None and record.per_group:
+        return _per_group(args, record, out, plot_dir)
     at = _at(args.at, law, args.reparam)
     ranges = dict(record.ranges) if record else {}
     ranges.update(args.ranges)
@@ -91,6 +94,35 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         base = record.to_dict() if record else {"formula": str(law.expr), "variables": list(law.variables),
                                             "parameters": {}, "latex": latex(law.substitute(values))}
         wrote(write_json(out, {**base, **found.as_dict()}))
+    return 0
+
+
+def _per_group(args: argparse.Namespace, record: LawRecord, out: Path | None, plot_dir: Path | None) -> int:
+    """A law with constants per group level: one set of optima per level, or the level ``--at`` names
+    (``--at dataset=pile``)."""
+    text, level = split_group(args.at or "", record.group)
+    levels = [record.check_level(level)] if level is not None else list(record.groups)
+    if plot_dir and len(levels) > 1:
+        raise OptionError(f"--plots draws one law: pick a level with --at {record.group}=LEVEL "
+                          f"({', '.join(record.groups)})")
+    results = {}
+    for lev in levels:
+        one = record.for_group(lev)
+        at = _at(text or None, one.law, args.reparam)
+        dense = _load_law(args.dense)[:2] if args.dense else None
+        found = analyse(one.law, one.values, wrt=args.wrt or [], at=at, ranges=dict(one.ranges), reparam=args.reparam,
+                        bootstrap=one.replicates(), budget=args.budget, cost=args.cost,
+                        allocate=args.allocate.split(",") if args.allocate else None, target_loss=args.target_loss,
+                        dense=dense, with_effects=args.effects)
+        console.print(f"{record.group}={lev}:", markup=False)
+        for line in found.lines():
+            console.print(f"  {line}", markup=False)
+        if plot_dir:
+            _plots(found, design_table(one.law, dict(one.ranges)), plot_dir)
+            console.print(f"wrote plots to {args.plots}/", markup=False)
+        results[lev] = found.as_dict()
+    if out:
+        wrote(write_json(out, {**record.to_dict(), "optima_per_group": results}))
     return 0
 
 

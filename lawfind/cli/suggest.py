@@ -10,7 +10,7 @@ from pathlib import Path
 from ..data import read_table
 from ..errors import DataError, OptionError
 from ..laws import parse_ranges
-from ..predict import Predictor, parse_point
+from ..predict import Predictor, parse_point, split_group
 from ..suggest import candidates_from_ranges, parse_target, suggest, sweep_spec
 from .common import add_command, at_least, console, option, output_folder, positive, print_table
 
@@ -30,7 +30,8 @@ def register(sub) -> None:
                                   "data's ranges")
     p.add_argument("--candidates", type=at_least(1), default=2000, help="candidates drawn from the ranges (default: 2000)")
     p.add_argument("--ranges", type=option(parse_ranges, keep_text=True), help="candidate ranges that replace the data's, e.g. N=1e8:4e10,D=1e10:1e12")
-    p.add_argument("--at", help="values of other variables for an optimum target (default: the data's middle)")
+    p.add_argument("--at", help="values of other variables for an optimum target (default: the data's middle); for a "
+                   "law with constants per group, the level, e.g. dataset=pile")
     p.add_argument("--noise", type=positive(), help="noise sd of log loss of a new run (default: the file's estimate)")
     p.add_argument("--template", help="a moe sweep spec whose [base] training settings the written specs copy")
     p.add_argument("--seed", type=at_least(0), default=0, help="seed of the candidates (default: 0)")
@@ -45,6 +46,16 @@ def _fmt(v: float, unit: str) -> str:
 def cmd_suggest(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     pred = Predictor.from_json(args.fit)
+    if pred.group is not None:  # one level's law: suggest plans runs for one group level at a time
+        args.at, level = split_group(args.at or "", pred.group)
+        head, at_sign, point = args.target.partition("@")
+        point, named = split_group(point, pred.group)
+        args.target, level = head + at_sign + point, level or named
+        if level is None:
+            raise OptionError(f"this law has constants per '{pred.group}' ({', '.join(pred.levels)}): suggest plans "
+                              f"runs for one level at a time; give it with --at {pred.group}=LEVEL")
+        pred = pred.for_level(level)
+        args.at = args.at or None
     target = parse_target(args.target, pred.variables, list(pred.ranges))
     if args.grid:
         cands = read_table(args.grid)

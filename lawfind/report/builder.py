@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sympy as sp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from .. import __version__, plots
 from ..data import RunTable
 from ..effects import loss_surface
-from ..export import mathml, write_json
+from ..export import latex_groups, mathml, write_json
 from ..laws import Law
 from ..parallel import Background
 from ..predict import Predictor, predict
@@ -62,7 +63,8 @@ def build_report(folder: str | Path) -> str:
 
 
 def _analyse(data: DiscoveryFolder) -> dict:
-    return analyse_discovery(data.law, data.values, dict(data.record.ranges), data.record.replicates(), data.runs)
+    record = data.record.for_group(data.level) if data.level is not None else data.record  # a group's optima
+    return analyse_discovery(data.law, data.values, dict(record.ranges), record.replicates(), data.runs)
 
 
 def _page(data: DiscoveryFolder) -> tuple[str, dict]:
@@ -79,7 +81,7 @@ def _page(data: DiscoveryFolder) -> tuple[str, dict]:
             "law": _law(data),
             "data": _data(runs, data.features, record),
             "front": _front(data),
-            "fit": _fit(runs, data.features),
+            "fit": _fit(runs, data.features, data.group),
             "catalogue": _catalogue(data.candidates),
             "provenance": _provenance(record),
         }
@@ -116,16 +118,20 @@ def _law(data: DiscoveryFolder) -> dict:
     record, law = data.record, data.law
     params = []
     for name, entry in record.parameters.items():
-        params.append({"name": name, "symbol": Markup(mathml(law.symbol(name), lhs=None, display="inline")),
+        params.append({"name": name, "symbol": Markup(mathml(sp.Symbol(name), lhs=None, display="inline")),
                        "value": entry.value, "stderr": entry.stderr, "interval": entry.interval95})
     adm = record.admissibility or Admissibility(None)
     sel = record.selection or Selection()
-    return {"form": Markup(mathml(law.expr, 4)), "fitted": Markup(mathml(law.substitute(data.values), 4)),
-            "latex": record.latex, "tex": _read(data.path / "best.tex"), "params": params,
+    fitted = law.substitute({k: v for k, v in data.values.items() if k not in record.per_group})
+    return {"form": Markup(mathml(law.expr, 4)), "fitted": Markup(mathml(fitted, 4)),
+            "latex": latex_groups(record) if record.per_group else record.latex, "tex": _read(data.path / "best.tex"),
+            "params": params,
             "metrics": dict(record.metrics), "admissible": adm.admissible,
             "reasons": list(adm.reasons), "limit": adm.limit, "n_replicates": len(record.replicates()),
             "extrapolation": sel.extrapolation_rmse_log, "extrapolation_se": sel.extrapolation_se,
-            "selection": sel.model_selection or "", "expression": record.expression,
+            "selection": sel.model_selection or "",
+            "expression": record.expression if isinstance(record.expression, str)
+            else "\n".join(f"{level}: {text}" for level, text in record.expression.items()),
             "columns": {k: v for k, v in (record.columns or {}).items() if k != v},
             "fit_notes": list(record.warnings)}
 
@@ -153,7 +159,7 @@ def _front(data: DiscoveryFolder) -> dict:
             "n_aside": sum(aside.values()), "measured": int(np.isfinite(cand["extrap_rmse_log"]).sum())}
 
 
-def _fit(runs: pd.DataFrame, features: tuple[str, ...]) -> dict:
+def _fit(runs: pd.DataFrame, features: tuple[str, ...], group: str | None = None) -> dict:
     y, pred, split = (runs[c].to_numpy() for c in ("loss", "predicted", "split"))
     y, pred = y.astype(float), pred.astype(float)
     res = np.log(pred) - np.log(y)
@@ -162,7 +168,9 @@ def _fit(runs: pd.DataFrame, features: tuple[str, ...]) -> dict:
             for s in SPLITS if (m := split == s).any()]
     return {"pvo": embed(plots.predicted_vs_observed(y, pred, split)),
             "residuals": embed(plots.residuals({v: runs[v].to_numpy(float) for v in features}, y, pred, split)),
-            "rows": rows}
+            "rows": rows, "group": group,
+            "pvo_group": embed(plots.predicted_vs_observed(y, pred, runs[group].astype(str).to_numpy()))
+            if group else None}
 
 
 def _catalogue(cand: pd.DataFrame) -> dict:
@@ -206,12 +214,13 @@ def _optima(data: DiscoveryFolder, opt: Mapping) -> dict:
             "notes": opt.get("notes", []),
             "at": at, "n_replicates": opt.get("n_replicates", 0), "seconds": opt.get("seconds"),
             "pd": _partial_dependence(data, at, ranges, minima), "iso": _iso_loss(law, values, ranges, at, opt),
-            "held": ", ".join(f"{k} = {_num(v)}" for k, v in at.items())}
+            "held": ", ".join(f"{k} = {_num(v)}" for k, v in at.items()),
+            "level": data.level, "group": data.record.group}
 
 
 def _partial_dependence(data: DiscoveryFolder, at: Mapping[str, float], ranges, minima) -> str:
     """Each variable across its data range, the others at ``at``, with the replicates' 95 % band."""
-    pred = Predictor.from_record(data.record, str(data.path / "best.json"))
+    pred = Predictor.from_record(data.record, str(data.path / "best.json")).for_level(data.level)
     pred = replace(pred, noise_sd=None)  # the constants' interval only
     curves, bands = {}, {}
     for v in data.law.variables:

@@ -56,7 +56,20 @@ class DiscoveryFolder:
 
     @property
     def values(self) -> dict[str, float]:
-        return self.record.values
+        """The law's constants by parameter name; for a law with constants per group, the first level's
+        (:attr:`level`), whose optima the report derives."""
+        return self.record.group_values(self.level)
+
+    @property
+    def level(self) -> str | None:
+        """The group level whose constants :attr:`values` holds (``None`` without per-group constants)."""
+        return self.record.groups[0] if self.record.per_group else None
+
+    @property
+    def group(self) -> str | None:
+        """The runs' group column (in ``runs.csv`` after ``predicted``), or ``None``."""
+        group = self.record.fit.get("group")
+        return group if group and group in self.runs.columns else None
 
     @property
     def features(self) -> tuple[str, ...]:
