@@ -4,7 +4,11 @@ The runs are split by a size column (default ``N``): the largest are the **test*
 reported, never used to choose), the rest are the **selection** runs. Within the selection runs,
 rolling origins (:mod:`lawfind.selection`) fit each candidate below several size cutoffs and score it
 on the next larger slice. The engines search on the selection runs below the last cutoff, so the
-largest selection slice is out of sample for the forms too.
+largest selection slice is out of sample for the forms too. Where sizes are few (a ladder of three to
+five), the test split is taken along data (the largest ``D`` at each size) and the missing steps along
+data and compute (``N x D``); with no size or data column, along random folds
+(:func:`lawfind.splits.default_split`, :func:`lawfind.selection.plan_origins`); ``splits_.evidence``
+says how many steps decided, along which axes, and how much to trust them.
 
 Every candidate, from every engine and the catalogue, is turned into a law (tidied and parametrised
 where an engine returns numbers), fitted with the robust fitter on the selection runs and checked for
@@ -40,25 +44,28 @@ from .errors import FitError, LawfindError, OptionError, check_choice
 from .export import booktabs, latex, latex_fit
 from .fit import FitResult, fit_law
 from .forms import complexity, parametrise, refine, structure_key, tidy
+from .groups import choose_per_group, grouped_verdict, largest_level, shared_form
 from .laws import Law, make_callable
 from .metrics import Metrics, log_fit_stats, metrics
 from .parallel import parallel_map
 from .search import ENGINES, make_engine
 from .search.base import Candidate
-from .selection import (MODEL_SELECTION, Extrapolation, Origin, extrapolation_error, pareto_front,
-                        rolling_origins, select_model, slice_origin)
-from .splits import default_holdout, holdout_split
+from .selection import (MODEL_SELECTION, Axes, Evidence, Extrapolation, Origin, evidence, extrapolation_error,
+                        pareto_front, plan_origins, select_model, slice_origin)
+from .splits import default_split, holdout_split, parse_holdout
 from .symbols import DEFAULT_FEATURES, symbol
 
-__all__ = ["Discovery", "discover", "Scored", "Failed", "select_model", "MODEL_SELECTION", "VALIDATION"]
+__all__ = ["Discovery", "discover", "discover_targets", "Scored", "Failed", "select_model", "MODEL_SELECTION", "VALIDATION"]
 
 #: ``rolling``: several extrapolation steps (default); ``slice``: one validation slice, the largest
 #: 15 % of the selection runs (lawfind 0.1's selection, kept for comparison).
 VALIDATION = ("rolling", "slice")
 Reporter = Callable[[str, int, int, str], None]
 #: Under a time budget: pyoperon's share; the end of the search (the grammar engine takes what pyoperon
-#: left); refinement only if it starts before this share. Scoring takes the rest.
-_SHARE = {"operon": 0.25, "search": 0.6, "refine": 0.7}
+#: left); refinement only if it starts before this share; the ends of refitting, refining and
+#: extrapolating (candidates not done by then are given up). The front's checks and the final fit with
+#: its bootstrap take the rest.
+_SHARE = {"operon": 0.25, "search": 0.6, "refine": 0.7, "refit_end": 0.72, "refine_end": 0.78, "extrapolate_end": 0.88, "end": 0.97}
 #: Engines whose candidates are built from the blocks of published laws.
 _STRUCTURED = ("grammar", "catalog")
 #: Engines whose candidates are free-form expressions (refined: snapped and pruned).
@@ -133,13 +140,16 @@ class Failed:
 
 @dataclass(frozen=True)
 class Splits:
-    """The test split, the selection runs, and the rolling origins within the selection runs."""
+    """The test split, the selection runs, and the rolling origins within the selection runs, with how
+    much their extrapolation steps are worth (``evidence``); ``column`` split off the test runs
+    (``None`` for a random or no test split)."""
 
     test: np.ndarray
     selection: np.ndarray
     origins: tuple[Origin, ...]
-    column: str
+    column: str | None
     description: str
+    evidence: Evidence | None = None
 
 
 class Discovery(RegressorMixin, BaseEstimator):
@@ -162,7 +172,8 @@ class Discovery(RegressorMixin, BaseEstimator):
     seed:
         Seed of everything random.
     holdout:
-        The test split (``"N>=1e9"``, ``"top:N:0.15"``); default the top 15 % of ``N``.
+        The test split (``"N>=1e9"``, ``"top:N:0.15"``); default the top 15 % of ``N`` (of the data
+        column within each size where sizes are few; see :func:`lawfind.splits.default_split`).
     validation:
         ``"rolling"`` (default: ``n_origins`` extrapolation steps) or ``"slice"`` (one slice).
     n_origins, slice_fraction:
@@ -174,6 +185,9 @@ class Discovery(RegressorMixin, BaseEstimator):
         Set inadmissible candidates aside (default); ``False`` keeps and marks them.
     decreasing:
         Columns (beside ``N``, ``Na``) that grow with the model size: the loss must not rise with them.
+    roles:
+        Declared roles, ``{column: "size"|"data"|"hook"|"free"}`` (``--role``); the others come from
+        the columns' names (:meth:`lawfind.admissible.Roles.infer`).
     extrapolation_factor:
         How far beyond the data admissibility is checked (size and data variables).
     include_catalog:
@@ -189,6 +203,13 @@ class Discovery(RegressorMixin, BaseEstimator):
     n_jobs:
         Processes for pyoperon's seeds and for fitting candidates (default: the cores). The answer
         does not depend on it.
+    group:
+        A column whose levels share one law form with constants of their own (``"dataset"``): the
+        search runs on the largest level's runs, and each shortlisted form is fitted on every run with
+        the per-group constants the data choose (:mod:`lawfind.groups`). A :class:`RunTable` loaded
+        with ``group=`` brings its own.
+    per_group:
+        The constants fitted per group level, declared (``("E0", "A")``) instead of chosen by BIC.
     """
 
     def __init__(self, engine: str = "default", *, generations: int = 60, population_size: int = 600,
@@ -198,7 +219,8 @@ class Discovery(RegressorMixin, BaseEstimator):
                  model_selection: str = "1se", admissible: bool = True, decreasing: Sequence[str] = (),
                  extrapolation_factor: float = EXTRAPOLATION_FACTOR, include_catalog: bool = True,
                  max_free: int = 30, max_refine: int = 3, max_scored: int = 12, n_starts: int = 64, bootstrap: int = 0,
-                 template: str | None = None, n_jobs: int | None = None) -> None:
+                 template: str | None = None, n_jobs: int | None = None, group: str | None = None,
+                 per_group: Sequence[str] | None = None, roles: Mapping[str, str] | None = None) -> None:
         self.engine = engine
         self.generations = generations
         self.population_size = population_size
@@ -216,6 +238,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         self.model_selection = model_selection
         self.admissible = admissible
         self.decreasing = decreasing
+        self.roles = roles
         self.extrapolation_factor = extrapolation_factor
         self.include_catalog = include_catalog
         self.max_free = max_free
@@ -225,6 +248,8 @@ class Discovery(RegressorMixin, BaseEstimator):
         self.bootstrap = bootstrap
         self.template = template
         self.n_jobs = n_jobs
+        self.group = group
+        self.per_group = per_group
 
     # -- fitting --------------------------------------------------------------------------------
     def fit(self, X: RunTable | pd.DataFrame | np.ndarray, y=None, *, progress: Reporter | None = None,
@@ -247,15 +272,25 @@ class Discovery(RegressorMixin, BaseEstimator):
         check_choice("validation", self.validation, VALIDATION)
         report = progress or (lambda stage, done, total, msg: None)
         t0 = time.monotonic()
-        table = _as_table(X, y, load)
-        roles = Roles.infer(table.features, self.decreasing)
+        table = _as_table(X, y, {**load, "group": self.group} if self.group and "group" not in load else load)
+        if self.group and table.group != self.group:
+            raise OptionError(f"group='{self.group}' but the table was loaded with group={table.group!r}: load it "
+                              f"with group='{self.group}' (or give a DataFrame)")
+        grouped = table.group is not None and len(set(table.groups)) > 1
+        if self.per_group and not grouped:
+            raise OptionError("per_group needs a group column with at least two levels: give group=COLUMN "
+                              "(--group COLUMN)")
+        roles = Roles.of(table, self.decreasing, self.roles)
+        roles.warn_if_unconstrained()
         splits = self._splits(table, roles)
         sel = table.subset(splits.selection)
         test = table.subset(splits.test)
         search_table = sel.subset(splits.origins[-1].fit)
 
+        if grouped:  # the forms are searched and screened on one level's runs, then fitted per group
+            search_table = largest_level(search_table)
         candidates = self._search(search_table, report, t0)
-        scored, failed = self._score_all(candidates, sel, roles, report, t0)
+        scored, failed = self._score_all(candidates, largest_level(sel) if grouped else sel, roles, report, t0)
         if not scored:
             why = f" ({_reasons(Counter(f.verdict.category for f in failed))})" if failed else ""
             raise FitError(f"no candidate law could be fitted to the selection runs{why}: try more generations, "
@@ -266,7 +301,10 @@ class Discovery(RegressorMixin, BaseEstimator):
             why = _reasons(Counter(s.verdict.category for s in [*aside, *failed]))
             raise FitError(f"every one of the {len(scored) + len(failed)} candidate laws is inadmissible "
                            f"({why}): try --engine grammar, or --admissible off to see them")
-        ranked = self._extrapolate(self._shortlist(pool), sel, splits.origins, report)
+        short = self._shortlist(pool)
+        if grouped:
+            short = self._per_group_fits(short, sel, roles, report)
+        ranked = self._extrapolate(short, sel, splits.origins, report, self._deadline(t0, "extrapolate_end"))
         front, confirmed = self._front(ranked, sel, roles)
         aside += confirmed
         if not front:
@@ -276,9 +314,10 @@ class Discovery(RegressorMixin, BaseEstimator):
         idx = select_model(equations, self.model_selection)
         chosen = front[idx]
         report("final", 0, 1, "refitting the chosen law on every selection run")
-        final = fit_law(chosen.law, sel, n_starts=self.n_starts, seed=self.seed,
-                        initial=[{k: chosen.fit.values[k] for k in chosen.law.param_names}],
-                        bootstrap=self.bootstrap, progress=lambda d, t: report("bootstrap", d, t, ""))
+        final = fit_law(chosen.law, sel, n_starts=self.n_starts, seed=self.seed, per_group=chosen.fit.per_group,
+                        initial=[chosen.fit.group_values(chosen.fit.groups[0] if chosen.fit.per_group else None)],
+                        bootstrap=self.bootstrap, progress=lambda d, t: report("bootstrap", d, t, ""),
+                        deadline=self._deadline(t0, "end"))
         if final.objective > chosen.fit.objective:  # keep the better optimum of the two fits
             final = replace(chosen.fit, bootstrap=final.bootstrap, stderr=final.stderr, intervals=final.intervals)
         front[idx] = replace(chosen, fit=final)
@@ -304,16 +343,19 @@ class Discovery(RegressorMixin, BaseEstimator):
         return self
 
     def _splits(self, table: RunTable, roles: Roles) -> Splits:
-        outer = holdout_split(table, self.holdout or default_holdout(table.features, roles.size, 0.15))
+        holdout = parse_holdout(self.holdout) if self.holdout else None
+        axes = Axes.of(roles, holdout.column if holdout else None)
+        outer = (holdout_split(table, self.holdout) if holdout
+                 else default_split(table, axes.size, axes.data, 0.15, seed=self.seed))
         sel = table.subset(outer.train)
         if self.validation == "rolling":
-            origins = rolling_origins(sel, outer.column, self.n_origins, self.slice_fraction)
+            origins = plan_origins(sel, axes, self.n_origins, self.slice_fraction, seed=self.seed)
         else:
-            origins = [slice_origin(sel, outer.column, 0.15)]
-        n = len(sel)
-        desc = (f"test: {outer.description} ({int(outer.test.sum())} runs); selection: {n} runs; "
-                f"{len(origins)} extrapolation step(s): " + "; ".join(o.description for o in origins))
-        return Splits(outer.test, outer.train, tuple(origins), outer.column, desc)
+            origins = [slice_origin(sel, axes.size or axes.data or outer.column, 0.15)]
+        ev = evidence(origins, axes)
+        desc = (f"test: {outer.description} ({int(outer.test.sum())} runs); selection: {len(sel)} runs; "
+                f"{ev.describe()}: " + "; ".join(o.description for o in origins))
+        return Splits(outer.test, outer.train, tuple(origins), outer.column, desc, ev)
 
     def _search(self, table: RunTable, report: Reporter, t0: float) -> list[Candidate]:
         budget = self.time_budget
@@ -330,6 +372,7 @@ class Discovery(RegressorMixin, BaseEstimator):
             left = None if budget is None else max(budget * _SHARE["search"] - (time.monotonic() - t0), 1.0)
             engine = make_engine("grammar", beam=self.beam, max_depth=self.max_depth, time_budget=left, seed=self.seed,
                                    decreasing=tuple(self.decreasing), factor=self.extrapolation_factor,
+                                   roles=tuple((self.roles or {}).items()),
                                    n_jobs=self.n_jobs)
             cands += engine.search(table, progress=lambda d, t, m: report("grammar", d, t, m))
         if self.engine == "pysr":
@@ -365,7 +408,8 @@ class Discovery(RegressorMixin, BaseEstimator):
             except _CANNOT_FIT as exc:
                 return Failed.of(cand, exc)
 
-        for s in parallel_map(score, candidates, self.n_jobs, lambda d, t: report("refit", d, t, "")):
+        for s in parallel_map(score, candidates, self.n_jobs, lambda d, t: report("refit", d, t, ""),
+                              deadline=self._deadline(t0, "refit_end"), min_done=4):
             keep(s)
         # refine the free-form candidates with the lowest BIC (snap constants, prune terms)
         free = sorted((s for s in best.values() if s.engine in _FREE_FORM
@@ -380,7 +424,8 @@ class Discovery(RegressorMixin, BaseEstimator):
                 return None
             return self._scored(ref.law, ref.fit, sel, roles, s.source + "+refined", s.engine)
 
-        for s in parallel_map(refined, free, self.n_jobs, lambda d, t: report("refine", d, t, "")):
+        for s in parallel_map(refined, free, self.n_jobs, lambda d, t: report("refine", d, t, ""),
+                              deadline=self._deadline(t0, "refine_end")):
             keep(s)
         return list(best.values()), list(failed.values())
 
@@ -405,12 +450,15 @@ class Discovery(RegressorMixin, BaseEstimator):
             except _CANNOT_PRESCREEN as exc:
                 failed.append(Failed.of(c, exc))
                 continue
-            bic = log_fit_stats(sel.y, pred, law.n_params)[2] if np.all(pred > 0) else math.inf
+            ok = sel.scale == "linear" or np.all(pred > 0)
+            bic = log_fit_stats(sel.y, pred, law.n_params, sel.scale)[2] if ok else math.inf
             key = structure_key(law)
             if np.isfinite(bic) and (key not in ranked or bic < ranked[key][0]):
                 ranked[key] = (bic, replace(c, expr=expr))
         best = sorted(ranked.values(), key=lambda bc: bc[0])[:n_free]
-        return [c for _, c in best] + keep, failed
+        free = [c for _, c in best]
+        # under a budget the structured candidates (grammar, catalogue) go first: refitting may stop short
+        return (free + keep if self.time_budget is None else keep + free), failed
 
     def _score(self, cand: Candidate, sel: RunTable, roles: Roles) -> Scored | None:
         if cand.catalog_name is not None:
@@ -432,7 +480,7 @@ class Discovery(RegressorMixin, BaseEstimator):
 
     def _scored(self, law: Law, fit: FitResult, sel: RunTable, roles: Roles, source: str, engine: str,
                 catalog_name: str | None = None) -> Scored:
-        rmse, _, bic = log_fit_stats(sel.y, fit.predict(sel), fit.n_params)
+        rmse, _, bic = log_fit_stats(sel.y, fit.predict(sel), fit.n_params, sel.scale)
         verdict = check_admissible(law, fit.values, sel, roles, factor=self.extrapolation_factor, seed=self.seed,
                                    symbolic=False)
         return Scored(law, fit, complexity(law.expr), bic if math.isfinite(bic) else math.inf, rmse, verdict, source,
@@ -449,14 +497,67 @@ class Discovery(RegressorMixin, BaseEstimator):
         short += [s for s in ranked if s.catalog_name is not None]
         return list({id(s): s for s in short}.values())
 
-    def _extrapolate(self, rows: list[Scored], sel: RunTable, origins: Sequence[Origin],
-                     report: Reporter) -> list[Scored]:
-        def one(r: Scored) -> Extrapolation:
-            return extrapolation_error(r.law, sel, origins, {k: r.fit.values[k] for k in r.law.param_names},
-                                       seed=self.seed)
+    def _per_group_fits(self, rows: list[Scored], sel: RunTable, roles: Roles, report: Reporter) -> list[Scored]:
+        """Each shortlisted form (fitted on the largest group level) refitted on every selection run with
+        the constants per group level that the data choose by BIC (or ``per_group``), its verdict taken
+        level by level; forms that cannot be fitted so are dropped."""
+        declared = None if self.per_group is None else tuple(self.per_group)
 
-        errors = parallel_map(one, rows, self.n_jobs, lambda d, t: report("extrapolate", d, t, ""))
-        return [replace(r, extrapolation=e) for r, e in zip(rows, errors)]
+        def one(r: Scored) -> Scored | None:
+            fit = choose_per_group(r.law, sel, {k: r.fit.values[k] for k in r.law.param_names},
+                                   declared=declared, seed=self.seed)
+            if fit is None:
+                return None
+            rmse, _, bic = log_fit_stats(sel.y, fit.predict(sel), fit.n_params, sel.scale)
+            verdict = grouped_verdict(r.law, fit, sel, roles, factor=self.extrapolation_factor, seed=self.seed,
+                                      symbolic=False)
+            return replace(r, fit=fit, bic=bic if math.isfinite(bic) else math.inf, train_rmse=rmse, verdict=verdict)
+
+        out = [s for s in parallel_map(one, rows, self.n_jobs, lambda d, t: report("groups", d, t, "")) if s]
+        return [s for s in out if s.verdict.ok or not self.admissible]
+
+    def _predict_groups(self, fit: FitResult, X) -> np.ndarray:
+        """:meth:`predict` for a DataFrame with the group column: each row with its level's constants."""
+        group = self.table_.group
+        if not isinstance(X, pd.DataFrame) or group not in X.columns:
+            raise OptionError(f"this law has constants per '{group}' ({', '.join(fit.groups)}): give a DataFrame "
+                              f"with a '{group}' column (or a RunTable loaded with group='{group}')")
+        cols = self.table_.columns or {f: f for f in self.table_.features}
+        missing = [c for c in cols.values() if c not in X.columns]
+        if missing:
+            raise OptionError(f"predict needs the columns {missing}")
+        arrays = {f: np.asarray(X[c], dtype=float) for f, c in cols.items()}
+        out = np.empty(len(X))
+        labels = X[group].astype(str).to_numpy()
+        for level in dict.fromkeys(labels):
+            if level not in fit.groups:
+                from .errors import did_you_mean
+
+                raise OptionError(f"'{level}' is not a level of '{group}'{did_you_mean(level, fit.groups)}: the law "
+                                  f"has constants for {', '.join(fit.groups)}")
+            rows = labels == level
+            values = fit.group_values(level)
+            out[rows] = fit.law.compiled([values[p] for p in fit.law.param_names],
+                                         [arrays[v][rows] for v in fit.law.variables])
+        return out
+
+    def _extrapolate(self, rows: list[Scored], sel: RunTable, origins: Sequence[Origin],
+                     report: Reporter, deadline: float | None = None) -> list[Scored]:
+        """The shortlisted rows with their extrapolation errors (those not measured by ``deadline``
+        get none: they cannot be chosen)."""
+        def one(r: Scored) -> Extrapolation:
+            level = r.fit.groups[0] if r.fit.per_group else None
+            return extrapolation_error(r.law, sel, origins, r.fit.group_values(level), seed=self.seed,
+                                       per_group=r.fit.per_group)
+
+        errors = parallel_map(one, rows, self.n_jobs, lambda d, t: report("extrapolate", d, t, ""), deadline=deadline,
+                              min_done=2)
+        return [replace(r, extrapolation=e if e is not None else Extrapolation.failed(len(origins)))
+                for r, e in zip(rows, errors)]
+
+    def _deadline(self, t0: float, stage: str) -> float | None:
+        """When ``stage`` must end under the time budget (``None`` without one)."""
+        return None if self.time_budget is None else t0 + _SHARE[stage] * self.time_budget
 
     def _front(self, ranked: list[Scored], sel: RunTable, roles: Roles) -> tuple[list[Scored], list[Scored]]:
         """The Pareto front, its rows confirmed with sympy's limits and derivative signs (the numeric
@@ -471,7 +572,7 @@ class Discovery(RegressorMixin, BaseEstimator):
             if not todo:
                 return [checked.get(id(r), r) for r in front], rejected
             for r in todo:
-                v = check_admissible(r.law, r.fit.values, sel, roles, factor=self.extrapolation_factor, seed=self.seed)
+                v = grouped_verdict(r.law, r.fit, sel, roles, factor=self.extrapolation_factor, seed=self.seed)
                 new = replace(r, verdict=v)
                 checked[id(r)] = new
                 if not v.ok:
@@ -483,7 +584,8 @@ class Discovery(RegressorMixin, BaseEstimator):
 
     @staticmethod
     def _metrics(fit: FitResult, sel: RunTable, test: RunTable) -> Metrics:
-        return metrics(test.y, fit.predict(test), train_y=sel.y, train_pred=fit.predict(sel), n_params=fit.n_params)
+        return metrics(test.y, fit.predict(test), train_y=sel.y, train_pred=fit.predict(sel), n_params=fit.n_params,
+                       scale=sel.scale)
 
     def _equations_frame(self, front: list[Scored], table: RunTable, sel: RunTable, test: RunTable) -> pd.DataFrame:
         rows, prev = [], None
@@ -491,14 +593,14 @@ class Discovery(RegressorMixin, BaseEstimator):
             score = 0.0 if prev is None else -(math.log(r.loss) - math.log(prev.loss)) / max(
                 r.complexity - prev.complexity, 1)
             m = self._metrics(r.fit, sel, test)
-            expr = r.fit.substituted()
+            expr = shared_form(r.fit) if r.fit.per_group else r.fit.substituted()
             rows.append({"complexity": r.complexity, "loss": r.loss, "loss_se": r.loss_se, "score": score,
                          "equation": sp.sstr(_in_columns(expr, table), full_prec=False),
-                         "sympy_format": expr, "lambda_format": make_callable(r.law, r.fit.values),
+                         "sympy_format": expr, "lambda_format": _callable(r.fit),
                          "n_params": r.n_params, "bic": r.bic, "train_rmse_log": r.train_rmse,
                          "extrap_rmse_log": r.loss,
                          "extrap_per_origin": " ".join(f"{e:.4g}" for e in r.extrapolation.per_origin),
-                         "test_r2": m.r2, "test_rmse_log": m.rmse_log, "test_spread_ratio": m.spread_ratio,
+                         "test_r2": m.r2, "test_rmse_log": m.rmse_log, "test_rmse": m.rmse, "test_spread_ratio": m.spread_ratio,
                          "admissible": r.verdict.ok, "reason": r.verdict.reason, "source": r.source})
             prev = r
         return pd.DataFrame(rows)
@@ -518,18 +620,23 @@ class Discovery(RegressorMixin, BaseEstimator):
             raise OptionError(f"no equation {index}: equations_ has rows 0 to {len(self.front_) - 1}")
         return self.front_[index]
 
-    def sympy(self, index: int | None = None) -> sp.Expr:
+    def sympy(self, index: int | None = None, level: str | None = None) -> sp.Expr:
         """The chosen law (or row ``index`` of ``equations_``) with its numbers, in the column names.
 
         Every row carries its fit on the selection runs; the chosen row's is the final fit, so
-        ``sympy()`` and ``sympy(best_index_)`` are the same law.
+        ``sympy()`` and ``sympy(best_index_)`` are the same law. With constants per group, ``level``
+        picks a group level's law; without it the per-group constants stay symbols.
         """
-        return _in_columns(self._row(index).fit.substituted(), self.table_)
+        fit = self._row(index).fit
+        expr = shared_form(fit) if fit.per_group and level is None else fit.substituted(level)
+        return _in_columns(expr, self.table_)
 
-    def latex(self, index: int | None = None, precision: int = 3) -> str:
-        """LaTeX of :meth:`sympy`."""
-        row = self._row(index)
-        return latex_fit(row.fit, precision)
+    def latex(self, index: int | None = None, precision: int = 3, level: str | None = None) -> str:
+        """LaTeX of :meth:`sympy` (in the canonical variables)."""
+        fit = self._row(index).fit
+        if fit.per_group and level is None:
+            return latex(shared_form(fit), precision)
+        return latex_fit(fit, precision, level)
 
     def latex_table(self, precision: int = 3) -> str:
         """A booktabs table of the front: constants, extrapolation and test errors, law."""
@@ -538,7 +645,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         for i, (r, row) in enumerate(zip(self.front_, self.equations_.itertuples())):
             mark = r"$^\star$" if i == self.best_index_ else ""
             rows.append([f"{r.n_params}{mark}", f"{r.loss:.3g}", f"{row.test_rmse_log:.3g}", f"{row.test_r2:.3g}",
-                         f"${latex(r.fit.substituted(), precision)}$"])
+                         f"${latex(shared_form(r.fit) if r.fit.per_group else r.fit.substituted(), precision)}$"])
         return booktabs([r"$k$", r"RMSE$_{\log}$ (extrap.)", r"RMSE$_{\log}$ (test)", r"$R^2$ (test)", "Law"], rows,
                         "Admissible laws on the front of constants against extrapolation error; * marks the chosen one.")
 
@@ -548,6 +655,8 @@ class Discovery(RegressorMixin, BaseEstimator):
         fit = self._row(index).fit
         if isinstance(X, RunTable):
             return fit.predict(X)
+        if fit.per_group:
+            return self._predict_groups(fit, X)
         features = self.table_.features
         if isinstance(X, pd.DataFrame):
             cols = self.table_.columns or {f: f for f in features}
@@ -600,6 +709,13 @@ def _as_table(X, y, load: dict) -> RunTable:
     return load_runs(frame, **load)
 
 
+def _callable(fit: FitResult):
+    """The front row's ``lambda_format``: ``f(**variables)``, or ``{level: f}`` with constants per group."""
+    if fit.per_group:
+        return {level: make_callable(fit.law, fit.group_values(level)) for level in fit.groups}
+    return make_callable(fit.law, fit.values)
+
+
 def _reasons(counts: Mapping[str, int]) -> str:
     """``"27 rises with size, 3 unbounded below"``: the reasons for setting laws aside, most frequent first."""
     return ", ".join(f"{n} {k}" for k, n in Counter(counts).most_common())
@@ -617,3 +733,16 @@ def discover(data: RunTable | pd.DataFrame, *, progress: Reporter | None = None,
     """Run a :class:`Discovery` on ``data`` and return it fitted."""
     return Discovery(**options).fit(data, progress=progress, **(load or {}))
 
+
+
+def discover_targets(data: pd.DataFrame | str | Path, targets: Sequence[str], *, progress: Reporter | None = None,
+                     load: dict | None = None, **options) -> dict[str, Discovery]:
+    """One :class:`Discovery` per target column of ``data`` (a DataFrame, or a run table's file, read
+    once), each with the same ``options`` and ``load`` options; by target, in the order given.
+    :func:`lawfind.record.save_index` writes an index over their folders."""
+    from .files import read_table
+
+    if isinstance(targets, str) or len(set(targets)) < len(targets) or not targets:
+        raise OptionError(f"targets must be a list of distinct column names, got {targets!r}")
+    frame = read_table(data) if isinstance(data, (str, Path)) else data
+    return {t: Discovery(**options).fit(frame, progress=progress, **{**(load or {}), "target": t}) for t in targets}

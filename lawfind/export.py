@@ -170,7 +170,7 @@ def latex_record(law: Law, values: Mapping[str, float], record: Mapping, precisi
 
 
 def latex_groups(record: LawRecord, precision: int = 3) -> str:
-    """The equations of a law with constants per group level: the shared form, its per-group constants
+    r"""The equations of a law with constants per group level: the shared form, its per-group constants
     written with the level ``g`` as a subscript (``E_{0,g}``), the shared constants as numbers; then
     each level's constants (``E_{0,\mathrm{pile}} = 1.80``)."""
     law, per = record.law, record.per_group

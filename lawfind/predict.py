@@ -11,6 +11,10 @@ the residual RMSE of log loss stands in for the noise (normal); it also holds an
 so that interval is wider than the noise alone would make it. ``Predictor.noise_source`` says which
 was used.
 
+A law fitted on a target of any sign (``scale == "linear"``: a normalised loss, a log-ratio) makes
+all of this on the target itself instead of its log: intervals of the prediction, noise in the
+target's units.
+
 Every point is checked against the fitted data's range: the factor beyond the largest (or below the
 smallest) value of each variable, or the distance for a bounded ratio such as ``S``. Optionally,
 several laws of a discovery's front are averaged and their spread is reported as model uncertainty.
@@ -78,6 +82,8 @@ class Predictor:
     noise_dof: int | None = None
     group: str | None = None
     levels: Mapping[str, Predictor] = field(default_factory=dict)
+    #: the target's scale of the fit, ``"log"`` or ``"linear"`` (intervals and noise on that scale)
+    scale: str = "log"
 
     @classmethod
     def from_fit(cls, fit: FitResult, ranges: Mapping[str, tuple[float, float]] | None = None) -> Predictor:
@@ -88,7 +94,8 @@ class Predictor:
             return cls.from_record(LawRecord.from_fit(fit, ranges=ranges), fit.law.name)
         reps = np.empty((0, fit.law.n_params)) if fit.bootstrap is None else np.asarray(fit.bootstrap, float)
         sd, dof, src = _noise(fit.uncertainty(), {})
-        return cls(fit.law, dict(fit.values), reps, sd, src, dict(ranges or {}), {}, fit.law.name, dof)
+        return cls(fit.law, dict(fit.values), reps, sd, src, dict(ranges or {}), {}, fit.law.name, dof,
+                   scale=fit.scale)
 
     @classmethod
     def from_json(cls, path: str | Path) -> Predictor:
@@ -111,7 +118,7 @@ class Predictor:
             raise DataError(f"'{source or law.name}': {exc}") from None
         sd, dof, src = _noise(record.fit, record.metrics)
         return cls(law, record.values, reps, sd, src, dict(record.ranges), dict(record.columns or {}),
-                   source or law.name, dof)
+                   source or law.name, dof, scale=(record.fit or {}).get("scale") or "log")
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -138,23 +145,41 @@ class Predictor:
         return np.array([self.values[p] for p in self.law.param_names], dtype=float)
 
     def log_predict(self, points: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Log predicted loss at ``m`` points: at the fitted constants ``(m,)`` and per replicate ``(R, m)``."""
+        """Log predicted loss at ``m`` points (the loss itself on the linear scale, :attr:`scale`): at the
+        fitted constants ``(m,)`` and per replicate ``(R, m)``."""
         X = [np.asarray(points[v], dtype=float) for v in self.variables]
-        return _log_eval(self.law, self.theta()[None, :], X)[0], _log_eval(self.law, self.replicates, X)
+        return (_log_eval(self.law, self.theta()[None, :], X, self.scale)[0],
+                _log_eval(self.law, self.replicates, X, self.scale))
+
+    def back(self, values: np.ndarray) -> np.ndarray:
+        """From the scale of :meth:`log_predict` to the loss: ``exp`` on the log scale, as it is on the linear one."""
+        return np.exp(values) if self.scale == "log" else np.asarray(values, float)
 
 
-def _log_eval(law: Law, thetas: np.ndarray, X: Sequence[np.ndarray]) -> np.ndarray:
-    """``log L`` for parameter rows ``thetas`` ``(R, p)`` at columns ``X`` of length ``m``: ``(R, m)``."""
+def _log_eval(law: Law, thetas: np.ndarray, X: Sequence[np.ndarray], scale_: str = "log") -> np.ndarray:
+    """``log L`` (``L`` on the linear scale) for parameter rows ``thetas`` ``(R, p)`` at columns ``X`` of
+    length ``m``: ``(R, m)``."""
     m = len(X[0]) if X else 1
     if not len(thetas):
         return np.empty((0, m))
     with np.errstate(all="ignore"):
-        out = np.log(law.compiled.rows(thetas, X))
+        out = law.compiled.rows(thetas, X)
+        out = out if scale_ == "linear" else np.log(out)
     return np.where(np.isfinite(out), out, np.nan)
 
 
 def _noise(fit_record: Mapping, metrics: Mapping) -> tuple[float | None, int | None, str]:
     noise = fit_record.get("noise")
+    if fit_record.get("scale") == "linear":  # noise and residuals in the target's own units
+        if noise and noise.get("sd") is not None:
+            return float(noise["sd"]), int(noise["dof"]), (
+                f"run-to-run noise from {noise['groups']} repeated configuration(s), Student's t with "
+                f"{noise['dof']} degrees of freedom")
+        rmse = fit_record.get("rmse")
+        if rmse is not None and math.isfinite(float(rmse)):
+            return float(rmse), None, ("no repeated configurations: the residual RMSE (linear scale) stands in for "
+                                       "the noise (it also holds any lack of fit)")
+        return None, None, "no noise estimate in the file: the prediction interval equals the confidence interval"
     if noise and noise.get("sd_log") is not None:
         return float(noise["sd_log"]), int(noise["dof"]), (
             f"run-to-run noise from {noise['groups']} repeated configuration(s), Student's t with "
@@ -300,14 +325,15 @@ def predict(fit: Predictor | FitResult | str | Path, frame: pd.DataFrame | Mappi
     bad = np.flatnonzero(~np.isfinite(point))
     if len(bad):
         where = ", ".join(f"{v}={cols[v][bad[0]]:.4g}" for v in pred.variables)
-        raise OptionError(f"the law gives no finite, positive loss at {where} (point {bad[0] + 1}): the point lies "
+        raise OptionError(f"the law gives no finite{', positive' if pred.scale == 'log' else ''} loss at {where} "
+                          f"(point {bad[0] + 1}): the point lies "
                           "outside the law's domain; give a point where it holds")
     ci_lo, ci_hi = _interval(point, reps, q, method)
     pi_lo, pi_hi = _with_noise(point, reps, pred.noise_sd, pred.noise_dof, q, method)
     out = pd.DataFrame({v: cols[v] for v in pred.variables})
-    out["loss"] = np.exp(point)
-    out["ci_low"], out["ci_high"] = np.exp(ci_lo), np.exp(ci_hi)
-    out["pi_low"], out["pi_high"] = np.exp(pi_lo), np.exp(pi_hi)
+    out["loss"] = pred.back(point)
+    out["ci_low"], out["ci_high"] = pred.back(ci_lo), pred.back(ci_hi)
+    out["pi_low"], out["pi_high"] = pred.back(pi_lo), pred.back(pi_hi)
     reach = [out_of_range({v: float(cols[v][i]) for v in pred.variables}, pred.ranges) for i in range(len(out))]
     out["extrapolation"] = [r[0] for r in reach]
     out["outside"] = [r[1] for r in reach]
@@ -387,17 +413,17 @@ def _with_noise(point: np.ndarray, reps: np.ndarray, sd: float | None, dof: int 
 def _average(out: pd.DataFrame, pred: Predictor, cols, point, reps, laws: Sequence[Law], q) -> None:
     logs = []
     for law in laws:
-        logs.append(_log_eval(law, np.empty((1, 0)), [cols[v] for v in law.variables])[0])
+        logs.append(_log_eval(law, np.empty((1, 0)), [cols[v] for v in law.variables], pred.scale)[0])
     logs = np.array(logs)  # (K, m)
     dev = reps - point if reps.shape[0] >= 2 else np.zeros((1, len(point)))
     pooled = (logs[:, None, :] + dev[None, :, :]).reshape(-1, len(point))  # every law with the replicates' spread
-    out["loss_avg"] = np.exp(np.nanmean(logs, axis=0))
+    out["loss_avg"] = pred.back(np.nanmean(logs, axis=0))
     out["model_sd_log"] = np.nanstd(logs, axis=0, ddof=1) if len(logs) > 1 else 0.0
-    out["model_low"], out["model_high"] = np.exp(np.nanmin(logs, axis=0)), np.exp(np.nanmax(logs, axis=0))
+    out["model_low"], out["model_high"] = pred.back(np.nanmin(logs, axis=0)), pred.back(np.nanmax(logs, axis=0))
     lo, hi = np.nanpercentile(pooled, [100 * q[0], 100 * q[1]], axis=0)
-    out["avg_ci_low"], out["avg_ci_high"] = np.exp(lo), np.exp(hi)
+    out["avg_ci_low"], out["avg_ci_high"] = pred.back(lo), pred.back(hi)
     plo, phi = _with_noise(np.nanmean(logs, axis=0), pooled, pred.noise_sd, pred.noise_dof, q, "percentile")
-    out["avg_pi_low"], out["avg_pi_high"] = np.exp(plo), np.exp(phi)
+    out["avg_pi_low"], out["avg_pi_high"] = pred.back(plo), pred.back(phi)
 
 
 def average_laws(equations: str | Path, k: int, variables: Sequence[str]) -> list[Law]:

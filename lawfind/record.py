@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from .fit import FitResult
     from .metrics import Metrics
 
-__all__ = ["LawRecord", "Parameter", "Admissibility", "Selection", "load_discovery", "save_discovery",
+__all__ = ["LawRecord", "Parameter", "Admissibility", "Selection", "load_discovery", "save_discovery", "save_index",
+           "folder_name", "target_lines",
            "FORMAT_VERSION", "BEST", "OUTPUTS"]
 
 #: The version of the record's format that this lawfind writes (0: a record from before versions).
@@ -110,7 +111,9 @@ class Admissibility:
 @dataclass(frozen=True)
 class Selection:
     """How a discovery chose its law: the rule, the validation and splits, the search's settings, the
-    chosen law's extrapolation error, the candidates (and those set aside, by reason), its row of the front."""
+    chosen law's extrapolation error, the candidates (and those set aside, by reason), its row of the front,
+    and the extrapolation steps that decided (``steps``: axis -> count, ``size``, ``data``, ``compute`` or
+    ``random``) with how much to trust them (``trust``: :data:`lawfind.selection.TRUST`)."""
 
     model_selection: str | None = None
     validation: str | None = None
@@ -125,13 +128,16 @@ class Selection:
     candidates: int | None = None
     set_aside: Mapping[str, int] = field(default_factory=dict)
     front_index: int | None = None
+    steps: Mapping[str, int] = field(default_factory=dict)
+    trust: str | None = None
 
     def to_dict(self) -> dict:
         return {"model_selection": self.model_selection, "validation": self.validation, "splits": self.splits,
                 "engine": self.engine, "seed": self.seed, "generations": self.generations, "seeds": self.seeds,
                 "time_budget": self.time_budget, "extrapolation_rmse_log": self.extrapolation_rmse_log,
                 "extrapolation_se": self.extrapolation_se, "candidates": self.candidates,
-                "set_aside": dict(self.set_aside), "front_index": self.front_index}
+                "set_aside": dict(self.set_aside), "front_index": self.front_index, "steps": dict(self.steps),
+                "trust": self.trust}
 
     @classmethod
     def from_dict(cls, entry: Mapping) -> Selection:
@@ -139,7 +145,8 @@ class Selection:
         return cls(entry.get("model_selection"), entry.get("validation"), entry.get("splits") or "",
                    entry.get("engine"), entry.get("seed"), entry.get("generations"), entry.get("seeds"),
                    entry.get("time_budget"), entry.get("extrapolation_rmse_log"), entry.get("extrapolation_se"),
-                   entry.get("candidates"), dict(entry.get("set_aside") or {}), None if index is None else int(index))
+                   entry.get("candidates"), dict(entry.get("set_aside") or {}), None if index is None else int(index),
+                   {str(k): int(n) for k, n in (entry.get("steps") or {}).items()}, entry.get("trust"))
 
 
 #: The keys of a record that :class:`LawRecord` holds in its fields; any other key is kept in ``extra``.
@@ -342,14 +349,18 @@ class LawRecord:
         with ``provenance`` where given."""
         base = cls.from_fit(disc.best_, disc.best_metrics_, ranges=disc.table_.ranges())
         v, i = disc.best_verdict_, disc.best_index_
+        ev = disc.splits_.evidence
+        expression = ({lev: sp.sstr(disc.sympy(level=lev), full_prec=True) for lev in disc.best_.groups}
+                      if disc.best_.per_group else sp.sstr(disc.sympy(), full_prec=True))
         return replace(
-            base, expression=sp.sstr(disc.sympy(), full_prec=True), columns=dict(disc.table_.columns or {}),
+            base, expression=expression, columns=dict(disc.table_.columns or {}),
             admissibility=Admissibility(v.ok, tuple(str(r) for r in v.reasons), v.limit, v.method,
                                         disc.roles_.describe(), disc.extrapolation_factor),
             selection=Selection(disc.model_selection, disc.validation, disc.splits_.description, disc.engine,
                                 disc.seed, disc.generations, disc.seeds, disc.time_budget,
                                 float(disc.equations_["loss"][i]), float(disc.equations_["loss_se"][i]),
-                                disc.n_candidates_, {_name(k): int(n) for k, n in disc.set_aside_.items()}, int(i)),
+                                disc.n_candidates_, {_name(k): int(n) for k, n in disc.set_aside_.items()}, int(i),
+                                dict(ev.steps) if ev else {}, ev.trust if ev else None),
             provenance=None if provenance is None else dict(provenance), extra={"target": disc.table_.target})
 
     # ---- the format -------------------------------------------------------------------------------
@@ -614,6 +625,56 @@ def write_files(disc: Discovery, out: Path, provenance: Mapping | None = None) -
     eq = disc.equations_
     plots.loss_vs_complexity(list(eq["n_params"]), list(eq["loss"]), disc.best_index_, out / "loss_vs_complexity.png",
                              se=list(eq["loss_se"]))
+
+
+# ---- several targets in one call ---------------------------------------------------------------------
+
+INDEX = ("index.html", "index.json")
+
+
+def folder_name(target: str) -> str:
+    """The sub-folder of a target's discovery (its name, with characters a file name cannot hold as ``_``)."""
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", target).strip(".") or "target"
+    return name
+
+
+def target_lines(found: Mapping[str, Discovery]) -> list[str]:
+    """One line per target: the chosen law, its constants, its extrapolation and test errors."""
+    lines = []
+    for target, disc in found.items():
+        m, i = disc.best_metrics_, disc.best_index_
+        law = sp.sstr(sp.N(disc.sympy(), 4))
+        lines.append(f"{target}: {target} = {law}; {disc.best_.n_params} constants, extrapolation RMSE of log "
+                     f"{float(disc.equations_['loss'][i]):.3g}, test RMSE of log {m.rmse_log:.3g} on {m.n_test} runs")
+    return lines
+
+
+def save_index(found: Mapping[str, Discovery], folder: str | Path) -> list[Path]:
+    """Write ``index.json`` (each target's folder, law and errors) and ``index.html`` (a page linking each
+    target's report, or its ``best.json`` where it has none) for discoveries saved one per target in
+    sub-folders of ``folder`` (:func:`folder_name`)."""
+    folder = Path(folder)
+    rows = []
+    for (target, disc), line in zip(found.items(), target_lines(found)):
+        sub = folder_name(target)
+        page = f"{sub}/report.html" if (folder / sub / "report.html").is_file() else f"{sub}/{BEST}"
+        rows.append({"target": target, "folder": sub, "page": page, "law": sp.sstr(disc.sympy(), full_prec=True),
+                     "n_params": disc.best_.n_params,
+                     "extrapolation_rmse_log": float(disc.equations_["loss"][disc.best_index_]),
+                     "test_rmse_log": disc.best_metrics_.rmse_log, "summary": line})
+    write_json(folder / "index.json", {"targets": rows})
+    e = html.escape
+    body = "".join(f"<tr><td><a href=\"{e(r['page'])}\">{e(r['target'])}</a></td><td><code>{e(r['law'])}</code>"
+                   f"</td><td>{r['n_params']}</td><td>{_num(r['extrapolation_rmse_log'])}</td>"
+                   f"<td>{_num(r['test_rmse_log'])}</td></tr>" for r in rows)
+    (folder / "index.html").write_text(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>lawfind: one law per target</title></head><body>"
+        f"<h1>One law per target ({len(rows)})</h1><table border=\"1\" cellpadding=\"4\"><thead><tr><th>target</th>"
+        "<th>law</th><th>constants</th><th>extrapolation RMSE of log</th><th>test RMSE of log</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></body></html>\n")
+    return [folder / name for name in INDEX]
 
 
 def _put_in_place(new: Path, folder: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,24 +23,31 @@ from .data import RunTable
 from .errors import FitError, OptionError, check_choice
 from .fit import fit_law
 from .laws import Law
-from .symbols import scale
+from .metrics import residuals
+from .splits import LADDER as _LADDER, ladder_rungs
+from .symbols import role
 
-__all__ = ["Origin", "Extrapolation", "rolling_origins", "slice_origin", "extrapolation_error", "select_model",
-           "MODEL_SELECTION", "pareto_front"]
+if TYPE_CHECKING:
+    from .admissible import Roles
+
+__all__ = ["Origin", "Extrapolation", "Axes", "Evidence", "rolling_origins", "plan_origins", "slice_origin",
+           "evidence", "too_few_sizes", "extrapolation_error", "select_model", "MODEL_SELECTION", "pareto_front",
+           "TRUST"]
 
 MODEL_SELECTION = ("1se", "best", "accuracy", "score")
 _MIN_FIT_LEVELS = 3  # distinct sizes an origin is fitted on: E0 + A N^-a has three constants in N
-_LADDER = 20  # fewer distinct values than this: a ladder of sizes, one rung per slice
-_RUNG = 1.25  # neighbouring sizes closer than this factor are one rung
 
 
 @dataclass(frozen=True)
 class Origin:
-    """Fit on the runs of ``fit``, score on the runs of ``score`` (boolean masks over a table)."""
+    """Fit on the runs of ``fit``, score on the runs of ``score`` (boolean masks over a table); ``axis``
+    says what the step extrapolates along: ``size``, ``data``, ``compute``, ``slice`` (one slice) or
+    ``random`` (a cross-validation fold, no extrapolation)."""
 
     fit: np.ndarray
     score: np.ndarray
     description: str
+    axis: str = "size"
 
 
 @dataclass(frozen=True)
@@ -74,25 +82,39 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
     ``N``: fitted on two sizes it is a ridge, and where on the ridge a fit lands, not the law, decides
     its extrapolation), so there may be fewer origins than asked for. On continuous values each slice holds a ``slice_fraction`` of the runs.
     """
+    _check_origins(n_origins, slice_fraction)
+    out = _steps(table.frame[column].to_numpy(float), column, n_origins, slice_fraction, "size")
+    if not out:
+        levels = np.unique(table.frame[column].to_numpy(float))
+        if len(levels) < _LADDER:
+            k = len(ladder_rungs(levels, column))
+            raise OptionError(f"'{column}' takes {k} distinct size(s) outside the test split: extrapolation "
+                              f"needs at least {_MIN_FIT_LEVELS + 1} ({_MIN_FIT_LEVELS} to fit a power law with an "
+                              "irreducible loss on, one to score); add runs or choose another --holdout")
+        raise OptionError(f"too few runs to extrapolate over '{column}': add runs or choose another --holdout")
+    return out
+
+
+def _check_origins(n_origins: int, slice_fraction: float) -> None:
     if n_origins < 1:
         raise OptionError(f"the number of rolling origins must be at least 1, got {n_origins}")
     if not 0 < slice_fraction < 1 / (n_origins + 1):
         raise OptionError(f"the slice fraction must lie in (0, 1/(origins + 1)), got {slice_fraction}")
-    x = table.frame[column].to_numpy(float)
+
+
+def _steps(x: np.ndarray, name: str, n_origins: int, slice_fraction: float, axis: str) -> list[Origin]:
+    """Up to ``n_origins`` rolling origins along the values ``x`` (named ``name`` in descriptions),
+    the last scoring the largest; empty where ``x`` cannot give one."""
     levels = np.unique(x)
     if len(levels) < _LADDER:
-        rungs = _rungs(levels, column)
+        rungs = ladder_rungs(levels, name)
         k = min(n_origins, len(rungs) - _MIN_FIT_LEVELS)
-        if k < 1:
-            raise OptionError(f"'{column}' takes {len(rungs)} distinct size(s) outside the test split: extrapolation "
-                              f"needs at least {_MIN_FIT_LEVELS + 1} ({_MIN_FIT_LEVELS} to fit a power law with an "
-                              "irreducible loss on, one to score); add runs or choose another --holdout")
         out = []
         for i in range(len(rungs) - k, len(rungs)):
             below, (lo, hi) = rungs[i - 1][1], rungs[i]
             fit, score = x <= below, (x >= lo) & (x <= hi)
             what = f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}"
-            out.append(Origin(fit, score, f"fit {column} <= {below:.4g}, score {column} = {what}"))
+            out.append(Origin(fit, score, f"fit {name} <= {below:.4g}, score {name} = {what}", axis))
         return out
     qs = [np.quantile(x, 1 - slice_fraction * j) for j in range(n_origins, -1, -1)]
     out = []
@@ -102,11 +124,184 @@ def rolling_origins(table: RunTable, column: str, n_origins: int = 3, slice_frac
         score = (x >= lo) & ((x < hi) if i < n_origins - 1 else np.ones_like(fit))
         if fit.sum() < 10 or not score.any():
             continue
-        out.append(Origin(fit, score, f"fit {column} < {lo:.4g}, score {lo:.4g} <= {column}"
-                                      f"{f' < {hi:.4g}' if i < n_origins - 1 else ''}"))
-    if not out:
-        raise OptionError(f"too few runs to extrapolate over '{column}': add runs or choose another --holdout")
+        out.append(Origin(fit, score, f"fit {name} < {lo:.4g}, score {lo:.4g} <= {name}"
+                                      f"{f' < {hi:.4g}' if i < n_origins - 1 else ''}", axis))
     return out
+
+
+@dataclass(frozen=True)
+class Axes:
+    """The columns a table can be extrapolated along: its model size and its data (from
+    :class:`lawfind.admissible.Roles`), and a compute column where it has one.
+
+    ``size`` is ``N`` where the table has it, else its first size variable; ``data`` its first data
+    variable that is not compute (``D``); ``compute`` a compute column (``C``), else the product of
+    size and data is used. Shape variables (expert counts, ``G``, ``S``, learning rates, batch sizes,
+    context lengths, vocabulary sizes) are never an axis.
+    """
+
+    size: str | None
+    data: str | None
+    compute: str | None = None
+
+    @classmethod
+    def of(cls, roles: Roles, prefer: str | None = None) -> Axes:
+        """The axes of a table with ``roles``; ``prefer`` (the column of a given holdout) is the size
+        or data axis where it has that role."""
+        size = prefer if prefer in roles.size else "N" if "N" in roles.size else next(iter(roles.size), None)
+        data_cols = [c for c in roles.data if role(c) != "compute"]
+        data = prefer if prefer in data_cols else next(iter(data_cols), None)
+        compute = next((c for c in roles.data if role(c) == "compute"), None)
+        return cls(size, data, compute)
+
+    @property
+    def main(self) -> str | None:
+        """The axis whose extrapolation matters most: size, else data, else compute."""
+        return "size" if self.size else "data" if self.data else "compute" if self.compute else None
+
+    def compute_values(self, table: RunTable) -> np.ndarray | None:
+        """Training compute of each run, up to a constant (``C``, or size times data), or ``None``."""
+        if self.compute:
+            return table.frame[self.compute].to_numpy(float)
+        if self.size and self.data:
+            return table.frame[self.size].to_numpy(float) * table.frame[self.data].to_numpy(float)
+        return None
+
+    @property
+    def compute_name(self) -> str:
+        return self.compute or f"{self.size}*{self.data}"
+
+
+def plan_origins(table: RunTable, axes: Axes, n_origins: int = 3, slice_fraction: float = 0.12, *,
+                 seed: int = 0, k_folds: int = 5) -> list[Origin]:
+    """The extrapolation steps of the selection runs ``table``, along every axis that needs them.
+
+    Where the size axis gives ``n_origins`` steps (a ladder of at least ``n_origins + 3`` sizes, or
+    continuous sizes), these are the origins, exactly as :func:`rolling_origins`. Where sizes are few
+    (three to five), the missing steps come from the data axis (fit on the smaller ``D``, score on the
+    next larger slice) and from compute (``N x D``), half each, the largest slices first; every such
+    step keeps at least three sizes in its fit, so no fit is a ridge in size. A table with no size
+    axis steps along data; one with neither size nor data (proportions only) falls back to
+    ``k_folds``-fold cross-validation, which tests interpolation only. The origins come back ordered
+    data, compute, size (or random folds): the last is the most telling, and the engines search below it.
+
+    Raises
+    ------
+    OptionError
+        Where the size axis takes fewer than three distinct sizes (see :func:`too_few_sizes`).
+    """
+    _check_origins(n_origins, slice_fraction)
+    size_steps: list[Origin] = []
+    if axes.size:
+        x = table.frame[axes.size].to_numpy(float)
+        levels = np.unique(x)
+        n_rungs = len(ladder_rungs(levels, axes.size)) if len(levels) < _LADDER else len(levels)
+        if n_rungs < _MIN_FIT_LEVELS:
+            raise too_few_sizes(axes.size, n_rungs, " outside the test split")
+        size_steps = _steps(x, axes.size, n_origins, slice_fraction, "size")
+        if len(size_steps) >= n_origins:
+            return size_steps
+    need = n_origins - len(size_steps)
+    c = axes.compute_values(table)
+    compute = _keep_sizes(table, axes, _steps(c, axes.compute_name, need, slice_fraction, "compute")) \
+        if c is not None else []
+    data = _keep_sizes(table, axes, _steps(table.frame[axes.data].to_numpy(float), axes.data, need, slice_fraction,
+                                           "data")) if axes.data else []
+    n_compute = min(len(compute), max(need - len(data), (need + 1) // 2))
+    n_data = min(len(data), need - n_compute)
+    out = data[len(data) - n_data:] + compute[len(compute) - n_compute:] + size_steps
+    if out:
+        return out
+    from .splits import kfold_splits  # no axis to extrapolate along: cross-validation
+
+    folds = kfold_splits(table, min(k_folds, len(table)), seed)
+    return [Origin(f.train, f.test, f"{f.description} (random)", "random") for f in folds]
+
+
+def _keep_sizes(table: RunTable, axes: Axes, origins: list[Origin]) -> list[Origin]:
+    """The origins whose fit keeps at least three sizes (all there are, if fewer): a step along data
+    or compute must not turn into a fit on two sizes."""
+    if not axes.size:
+        return origins
+    x = table.frame[axes.size].to_numpy(float)
+
+    def n_sizes(mask: np.ndarray) -> int:
+        levels = np.unique(x[mask])
+        return len(ladder_rungs(levels, axes.size)) if 0 < len(levels) < _LADDER else len(levels)
+
+    need = min(_MIN_FIT_LEVELS, n_sizes(np.ones(len(x), bool)))
+    return [o for o in origins if n_sizes(o.fit) >= need and o.fit.sum() >= 10]
+
+
+def too_few_sizes(column: str, k: int, where: str = "") -> OptionError:
+    """The one-line refusal of a table with fewer than three sizes."""
+    return OptionError(
+        f"'{column}' takes {k} distinct size(s){where}, and a law in it needs at least {_MIN_FIT_LEVELS}: a power "
+        f"law in size with an irreducible loss (E0 + A*{column}^-a) has three constants in size, which {k} size(s) "
+        f"cannot tell apart; add runs at a third size{', or choose a --holdout that keeps three' if where else ''}, "
+        f"or leave '{column}' out of --features to fit along the other columns")
+
+
+#: How much an extrapolation error is worth, by the steps that measured it (see :func:`evidence`).
+TRUST = ("usual", "fair", "weak", "none")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How many extrapolation steps decided a choice, along which axes, and how much to trust it.
+
+    Attributes
+    ----------
+    steps:
+        ``(axis, count)`` pairs: ``size``, ``data``, ``compute`` or ``random`` (cross-validation folds).
+    trust:
+        ``usual`` (at least three steps along the table's main axis, size where it has one),
+        ``fair`` (at least three steps, one or more along the main axis), ``weak`` (fewer, or none along
+        size), ``none`` (cross-validation only: no extrapolation was tested).
+    main:
+        The main axis (``size``, ``data``, ``compute``), ``None`` where the table has none.
+    """
+
+    steps: tuple[tuple[str, int], ...]
+    trust: str
+    main: str | None
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.steps)
+
+    def describe(self) -> str:
+        """``"3 extrapolation steps along size: usual evidence"``, ``"3 extrapolation steps (size 1,
+        compute 1, data 1): fair evidence"``, or ``"5 cross-validation folds, no extrapolation: ..."``."""
+        if self.trust == "none":
+            return (f"{self.total} cross-validation folds, no axis to extrapolate along: evidence on "
+                    "interpolation only")
+        plural = "s" if self.total != 1 else ""
+        along = (f" along {self.steps[0][0]}" if len(self.steps) == 1
+                 else " (" + ", ".join(f"{a} {n}" for a, n in self.steps) + ")")
+        why = " (none along size)" if self.trust == "weak" and self.main == "size" and \
+            not dict(self.steps).get("size") else ""
+        return f"{self.total} extrapolation step{plural}{along}: {self.trust} evidence{why}"
+
+
+def evidence(origins: Sequence[Origin], axes: Axes) -> Evidence:
+    """The :class:`Evidence` of ``origins`` on a table with ``axes``."""
+    counts: dict[str, int] = {}
+    for o in origins:
+        counts[o.axis] = counts.get(o.axis, 0) + 1
+    order = ("size", "compute", "data", "random", "slice")
+    steps = tuple((a, counts[a]) for a in sorted(counts, key=lambda a: order.index(a) if a in order else 9))
+    main = axes.main
+    on_main, total = counts.get(main or "", 0), sum(counts.values())
+    if set(counts) == {"random"}:
+        trust = "none"
+    elif on_main >= 3:
+        trust = "usual"
+    elif on_main >= 1 and total >= 3:
+        trust = "fair"
+    else:
+        trust = "weak"
+    return Evidence(steps, trust, main)
 
 
 def slice_origin(table: RunTable, column: str, fraction: float) -> Origin:
@@ -118,24 +313,13 @@ def slice_origin(table: RunTable, column: str, fraction: float) -> Origin:
     if score.all() or not score.any() or (~score).sum() < 10:
         raise OptionError("the validation slice is empty or leaves fewer than 10 runs to fit: use a larger table "
                           "or another --holdout")
-    return Origin(~score, score, f"fit {column} < {threshold:.4g}, score the rest")
-
-
-def _rungs(levels: np.ndarray, column: str) -> list[tuple[float, float]]:
-    """The rungs of a ladder of sizes: neighbouring values within 25 % of each other (on a log scale)
-    form one rung, so that every step from one rung to the next is an extrapolation (Gemstones'
-    models of 96M to 117M parameters are one rung, its 475M to 543M models the next)."""
-    rungs: list[list[float]] = [[float(levels[0])]]
-    for v in levels[1:]:
-        same = scale(column) == "log" and v <= _RUNG * rungs[-1][-1]
-        rungs[-1].append(float(v)) if same else rungs.append([float(v)])
-    return [(r[0], r[-1]) for r in rungs]
+    return Origin(~score, score, f"fit {column} < {threshold:.4g}, score the rest", "slice")
 
 
 def extrapolation_error(law: Law, table: RunTable, origins: Sequence[Origin], start: Mapping[str, float] | None,
-                        *, n_starts: int = 2, seed: int = 0) -> Extrapolation:
-    """Fit ``law`` on each origin's runs (from ``start`` and ``n_starts`` more points) and score it on
-    the next slice."""
+                        *, n_starts: int = 2, seed: int = 0, per_group: Sequence[str] = ()) -> Extrapolation:
+    """Fit ``law`` on each origin's runs (from ``start`` and ``n_starts`` more points; ``per_group``
+    constants once per group level) and score it on the next slice."""
     mse, var_terms, per = [], [], []
     initial = [dict(start)] if start else []
     for o in origins:
@@ -143,11 +327,11 @@ def extrapolation_error(law: Law, table: RunTable, origins: Sequence[Origin], st
         if law.n_params >= len(fit_t):
             return Extrapolation.failed(len(origins))
         try:
-            fit = fit_law(law, fit_t, n_starts=n_starts, seed=seed, initial=initial)
-        except FitError:
+            fit = fit_law(law, fit_t, n_starts=n_starts, seed=seed, initial=initial, per_group=per_group)
+            with np.errstate(all="ignore"):
+                r2 = residuals(score_t.y, fit.predict(score_t), score_t.scale) ** 2
+        except (FitError, OptionError):  # OptionError: a group level with no runs below the origin
             return Extrapolation.failed(len(origins))
-        with np.errstate(all="ignore"):
-            r2 = (np.log(fit.predict(score_t)) - np.log(score_t.y)) ** 2
         if not np.all(np.isfinite(r2)):
             return Extrapolation.failed(len(origins))
         mse.append(float(r2.mean()))

@@ -9,6 +9,7 @@ refused or interrupted command leaves no empty folder behind.
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import platform
 import shlex
@@ -23,8 +24,8 @@ from ..errors import OptionError
 from ..record import folder_name, save_index, target_lines
 from ..files import file_sha256
 from ..search import ENGINES
-from .common import (HOLDOUT, add_command, add_data_args, add_role_args, at_least, declared_roles, scale_line, choice, console, err_console, factor, load, names,
-                     output_folder, positive)
+from .common import (HOLDOUT, add_command, add_data_args, add_role_args, at_least, choice, console, declared_roles,
+                     err_console, factor, load, names, output_folder, positive, scale_line)
 
 ENGINE_CHOICES = ("default", *ENGINES)
 
@@ -43,12 +44,13 @@ def register(sub) -> None:
     p.add_argument("--generations", type=at_least(1), default=60, help="generations per seed (default: 60; reproducible)")
     p.add_argument("--population", type=at_least(1), default=600, help="population size (default: 600)")
     p.add_argument("--seeds", type=at_least(1), default=2, help="independent searches, run in parallel (default: 2)")
-    p.add_argument("--time-budget", type=positive(), help="seconds for the whole discovery, on request (not exactly "
-                   "reproducible)")
+    p.add_argument("--time-budget", type=positive(), help="seconds for the whole command, start-up and writing the "
+                   "outputs included (the report, when on, comes after); on request (not exactly reproducible)")
     p.add_argument("--beam", type=at_least(1), default=4, help="grammar engine: forms kept at each depth (default: 4)")
     p.add_argument("--max-depth", type=at_least(0), default=4, help="grammar engine: blocks added at most (default: 4)")
     p.add_argument("--seed", type=at_least(0), default=0, help="seed of the search and the fits (default: 0)")
-    p.add_argument("--holdout", type=HOLDOUT, help="test split, e.g. 'N>=1e9' or 'top:N:0.15' (default: top 15%% of N)")
+    p.add_argument("--holdout", type=HOLDOUT, help="test split, e.g. 'N>=1e9' or 'top:N:0.15' (default: top 15%% of N; "
+                   "with 3 to 5 sizes the largest 15%% of D at each size, so selection keeps every size)")
     p.add_argument("--model-selection", type=choice("model selection", MODEL_SELECTION), default="1se",
                    help=f"{', '.join(MODEL_SELECTION)} (default: 1se, the fewest constants within one standard error "
                         "of the lowest extrapolation error)")
@@ -88,7 +90,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     console.print(roles.line(), markup=False)
     console.print(scale_line(table), markup=False)
     disc = Discovery(engine=args.engine, generations=args.generations, population_size=args.population,
-                     seeds=args.seeds, beam=args.beam, max_depth=args.max_depth, time_budget=args.time_budget,
+                     seeds=args.seeds, beam=args.beam, max_depth=args.max_depth, time_budget=_fit_budget(args.time_budget),
                      seed=args.seed, holdout=args.holdout, validation=args.validation, n_origins=args.origins,
                      model_selection=args.model_selection, admissible=args.admissible == "on",
                      decreasing=tuple(args.decreasing), extrapolation_factor=args.extrapolation_factor,
@@ -116,6 +118,25 @@ def cmd_discover(args: argparse.Namespace) -> int:
     console.print(f"wrote {', '.join(sorted(p.name for p in written))} to {args.out}/", markup=False)
     args.discovery = disc  # for several targets in one call (_discover_targets)
     return 0
+
+
+def _fit_budget(budget: float | None) -> float | None:
+    """The seconds the discovery itself may take when the command has ``budget`` (``--time-budget``):
+    less what the command has spent already (starting Python, imports, loading the table) and a reserve
+    for writing the outputs (the report, where asked for, comes after)."""
+    if budget is None:
+        return None
+    return max(budget - _process_age() - min(0.05 * budget, 3.0), 0.5 * budget)
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux's /proc; 0 where it cannot be read)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
 
 
 def _per_group(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -189,11 +210,14 @@ def _print(disc: Discovery, console) -> None:
 
     t = Table(title=f"Front of constants against extrapolation error ({disc.splits_.description})",
               header_style="bold")
-    for h in ("", "k", "extrap. RMSE log", "± se", "test RMSE log", "test R2", "admissible", "equation"):
+    log = disc.best_.scale == "log"
+    rmse = "RMSE log" if log else "RMSE"  # of log loss, or (linear scale) of the target in its units
+    for h in ("", "k", f"extrap. {rmse}", "± se", f"test {rmse}", "test R2", "admissible", "equation"):
         t.add_column(h, justify="left" if h == "equation" else "right")
     for i, row in disc.equations_.iterrows():
         t.add_row("*" if i == disc.best_index_ else "", str(row.n_params), f"{row.loss:.4g}", f"{row.loss_se:.2g}",
-                  f"{row.test_rmse_log:.4g}", f"{row.test_r2:.4g}", "yes" if row.admissible else "NO",
+                  f"{row.test_rmse_log if log else row.test_rmse:.4g}", f"{row.test_r2:.4g}",
+                  "yes" if row.admissible else "NO",
                   sp.sstr(sp.N(row.sympy_format, 4)))
     console.print(t)
     console.print(disc.summary(), markup=False)
@@ -206,9 +230,14 @@ def _print(disc: Discovery, console) -> None:
             values = disc.best_.group_values(level)
             console.print(f"  {level}: " + ", ".join(f"{p}={values[p]:.4g}" for p in disc.best_.per_group),
                           markup=False)
-    console.print(f"test: RMSE of log loss {m.rmse_log:.4g} (error {m.spread_ratio:.2g}x the spread of the test "
-                  f"losses), R2 {m.r2:.4f}, on {m.n_test} runs; {disc.best_.n_params} constants; "
-                  f"{disc.elapsed_:.0f} s", markup=False)
+    error = f"RMSE of log loss {m.rmse_log:.4g}" if log else \
+        f"RMSE {m.rmse:.4g} (linear scale: {disc.table_.target} has values <= 0 or --scale linear)"
+    ev = disc.splits_.evidence
+    if ev is not None:
+        console.print(f"decided by {ev.describe()}", markup=False)
+    test = (f"{error} (error {m.spread_ratio:.2g}x the spread of the test losses), R2 {m.r2:.4f}, on {m.n_test} runs"
+            if m.n_test else "no test split (every run was needed to choose the law)")
+    console.print(f"test: {test}; {disc.best_.n_params} constants; {disc.elapsed_:.0f} s", markup=False)
     v = disc.best_verdict_
     console.print("admissible: " + ("yes" + (f" (loss tends to {v.limit:.4g})" if v.limit is not None else "")
                                     if v.ok else "NO: " + "; ".join(v.reasons)), markup=False)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
+from ..groups import shared_form
 from ..metrics import metrics
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ def runs_table(disc: Discovery) -> pd.DataFrame:
     out["loss"] = table.y
     out["split"] = split_labels(disc)
     out["predicted"] = disc.predict(table)
+    if table.group is not None:  # after the features: the report reads the features as the columns before loss
+        out[table.group] = table.groups
     return out
 
 
@@ -66,13 +69,14 @@ def candidates_table(disc: Discovery) -> pd.DataFrame:
     for c in disc.candidates_:
         fit = chosen.fit if c.law is chosen.law else c.fit
         with np.errstate(all="ignore"):
-            m = metrics(test.y, fit.predict(test), train_y=sel.y, train_pred=fit.predict(sel), n_params=fit.n_params)
+            m = metrics(test.y, fit.predict(test), train_y=sel.y, train_pred=fit.predict(sel), n_params=fit.n_params,
+                        scale=sel.scale)
         ext = c.extrapolation
         rows.append({"source": c.source, "n_params": c.n_params, "complexity": c.complexity,
                      "extrap_rmse_log": ext.rmse if ext else math.nan, "extrap_se": ext.se if ext else math.nan,
                      "train_rmse_log": c.train_rmse, "bic": c.bic, "test_rmse_log": m.rmse_log, "test_r2": m.r2,
                      "admissible": c.verdict.ok, "reason": c.verdict.reason, "on_front": id(c.law) in on_front,
-                     "chosen": c.law is chosen.law, "equation": sp.sstr(fit.substituted(), full_prec=False),
+                     "chosen": c.law is chosen.law, "equation": sp.sstr(shared_form(fit) if fit.per_group else fit.substituted(), full_prec=False),
                      "engine": c.engine, "catalog_name": c.catalog_name, "category": c.verdict.category})
     frame = pd.DataFrame(rows)
     frame = frame.sort_values(["chosen", "extrap_rmse_log", "bic"], ascending=[False, True, True],
