@@ -16,8 +16,20 @@ import numpy as np
 
 from .data import RunTable
 from .errors import OptionError, did_you_mean
+from .symbols import scale
 
-__all__ = ["Split", "Holdout", "parse_holdout", "holdout_split", "kfold_splits", "default_holdout"]
+__all__ = ["Split", "Holdout", "parse_holdout", "holdout_split", "kfold_splits", "default_holdout", "default_split",
+           "ladder_rungs", "FEW_SIZES", "LADDER"]
+
+#: Fewer distinct values than this: a ladder of sizes, one rung per slice.
+LADDER = 20
+#: Neighbouring sizes closer than this factor are one rung.
+RUNG = 1.25
+#: A ladder of at most this many sizes is *few*: the default test split is then taken along data, so
+#: that it does not eat the sizes that selection needs.
+FEW_SIZES = 5
+#: Sizes selection keeps at least where it can: three to fit a law in size on, one to score.
+_SELECTION_SIZES = 4
 
 _OPS: dict[str, Callable] = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
                              "==": operator.eq, "!=": operator.ne}
@@ -53,6 +65,75 @@ def default_holdout(features: Sequence[str], size: Sequence[str] = (), fraction:
     decreasing), else of its first feature. Discovery and comparison both split this way."""
     column = "N" if "N" in features else next(iter(size), features[0])
     return f"top:{column}:{fraction:g}"
+
+
+def ladder_rungs(levels: np.ndarray, column: str) -> list[tuple[float, float]]:
+    """The rungs of a ladder of sizes (``levels`` sorted and distinct): neighbouring values within 25 %
+    of each other (on a log scale) form one rung, so that every step from one rung to the next is an
+    extrapolation (Gemstones' models of 96M to 117M parameters are one rung, its 475M to 543M models
+    the next)."""
+    rungs: list[list[float]] = [[float(levels[0])]]
+    for v in levels[1:]:
+        same = scale(column) == "log" and v <= RUNG * rungs[-1][-1]
+        rungs[-1].append(float(v)) if same else rungs.append([float(v)])
+    return [(r[0], r[-1]) for r in rungs]
+
+
+def _size_rungs(x: np.ndarray, column: str) -> list[tuple[float, float]] | None:
+    """The rungs of ``x`` where it is a ladder (fewer than :data:`LADDER` distinct values), else ``None``."""
+    levels = np.unique(x)
+    return ladder_rungs(levels, column) if len(levels) < LADDER else None
+
+
+def default_split(table: RunTable, size: str | None, data: str | None, fraction: float = 0.15,
+                  seed: int = 0) -> Split:
+    """Discovery's test split where none is given, one that leaves selection the sizes it needs.
+
+    - Continuous sizes, or a ladder of more than :data:`FEW_SIZES` sizes: the top ``fraction`` of the
+      size column ``size`` (as :func:`default_holdout`).
+    - A ladder of three to five sizes: the top ``fraction`` of the data column ``data`` within each
+      size that has at least three data values (the largest ``D`` at each size), so every size stays
+      in selection; without such a data axis, the top size where four sizes remain beside it, else
+      no test split at all (every size is needed to choose the law; the description says so).
+    - No size column: the top ``fraction`` of ``data``; neither size nor data: a random ``fraction``.
+
+    Raises
+    ------
+    OptionError
+        Where ``size`` takes fewer than three distinct sizes.
+    """
+    if size is None:
+        if data is not None:
+            return holdout_split(table, f"top:{data}:{fraction:g}")
+        rng = np.random.default_rng(seed)
+        test = np.zeros(len(table), bool)
+        test[rng.permutation(len(table))[: max(1, round(fraction * len(table)))]] = True
+        return Split(~test, test, f"a random {fraction:.0%} of the runs (no size or data column to hold out "
+                                  "the largest along)")
+    x = table.frame[size].to_numpy(float)
+    rungs = _size_rungs(x, size)
+    if rungs is None or len(rungs) > FEW_SIZES:
+        return holdout_split(table, f"top:{size}:{fraction:g}")
+    if len(rungs) < 3:
+        from .selection import too_few_sizes
+
+        raise too_few_sizes(size, len(rungs))
+    if data is not None:
+        d = table.frame[data].to_numpy(float)
+        test = np.zeros(len(table), bool)
+        for lo, hi in rungs:
+            rung = (x >= lo) & (x <= hi)
+            if len(np.unique(d[rung])) >= 3:
+                test |= rung & (d >= np.quantile(d[rung], 1 - fraction))
+        if test.any():
+            return Split(~test, test, f"the largest {data} at each size (top {fraction:.0%} of {data} per size: "
+                                      f"{size} takes only {len(rungs)} sizes, all kept for selection)", data)
+    if len(rungs) > _SELECTION_SIZES:
+        test = x >= rungs[-1][0]
+        return Split(~test, test, f"{size} >= {rungs[-1][0]:.4g} (the largest of {len(rungs)} sizes)", size)
+    none = np.zeros(len(table), bool)
+    return Split(~none, none, f"none ({size} takes only {len(rungs)} sizes, all needed to choose the law, and no "
+                              "data column has three values per size to test along)")
 
 
 def parse_holdout(expr: str) -> Holdout:
