@@ -36,6 +36,7 @@ __all__ = ["Origin", "Extrapolation", "Axes", "Evidence", "rolling_origins", "pl
 
 MODEL_SELECTION = ("1se", "best", "accuracy", "score")
 _MIN_FIT_LEVELS = 3  # distinct sizes an origin is fitted on: E0 + A N^-a has three constants in N
+_SIZE_STEPS = 2  # size steps that are enough on their own: fewer, and data and compute steps join them
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,9 @@ def plan_origins(table: RunTable, axes: Axes, n_origins: int = 3, slice_fraction
                  seed: int = 0, k_folds: int = 5) -> list[Origin]:
     """The extrapolation steps of the selection runs ``table``, along every axis that needs them.
 
-    Where the size axis gives ``n_origins`` steps (a ladder of at least ``n_origins + 3`` sizes, or
-    continuous sizes), these are the origins, exactly as :func:`rolling_origins`. Where sizes are few
-    (three to five), the missing steps come from the data axis (fit on the smaller ``D``, score on the
+    Where the size axis gives two steps or more (a ladder of at least five sizes, or continuous sizes),
+    these are the origins, exactly as :func:`rolling_origins`. Where sizes are fewer (three or four),
+    the missing steps come from the data axis (fit on the smaller ``D``, score on the
     next larger slice) and from compute (``N x D``), half each, the largest slices first; every such
     step keeps at least three sizes in its fit, so no fit is a ridge in size. A table with no size
     axis steps along data; one with neither size nor data (proportions only) falls back to
@@ -199,7 +200,7 @@ def plan_origins(table: RunTable, axes: Axes, n_origins: int = 3, slice_fraction
         if n_rungs < _MIN_FIT_LEVELS:
             raise too_few_sizes(axes.size, n_rungs, " outside the test split")
         size_steps = _steps(x, axes.size, n_origins, slice_fraction, "size")
-        if len(size_steps) >= n_origins:
+        if len(size_steps) >= min(n_origins, _SIZE_STEPS):
             return size_steps
     need = n_origins - len(size_steps)
     c = axes.compute_values(table)
@@ -256,8 +257,8 @@ class Evidence:
         ``(axis, count)`` pairs: ``size``, ``data``, ``compute`` or ``random`` (cross-validation folds).
     trust:
         ``usual`` (at least three steps along the table's main axis, size where it has one),
-        ``fair`` (at least three steps, one or more along the main axis), ``weak`` (fewer, or none along
-        size), ``none`` (cross-validation only: no extrapolation was tested).
+        ``fair`` (two along the main axis, or three in all with one along it), ``weak`` (fewer, or none
+        along size), ``none`` (cross-validation only: no extrapolation was tested).
     main:
         The main axis (``size``, ``data``, ``compute``), ``None`` where the table has none.
     """
@@ -297,7 +298,7 @@ def evidence(origins: Sequence[Origin], axes: Axes) -> Evidence:
         trust = "none"
     elif on_main >= 3:
         trust = "usual"
-    elif on_main >= 1 and total >= 3:
+    elif on_main >= 2 or (on_main >= 1 and total >= 3):
         trust = "fair"
     else:
         trust = "weak"

@@ -169,3 +169,26 @@ def test_the_record_keeps_the_steps_and_the_trust():
     back = Selection.from_dict(s.to_dict())
     assert back.steps == {"size": 1, "data": 1} and back.trust == "weak"
     assert Selection.from_dict({}).steps == {} and Selection.from_dict({}).trust is None
+
+
+def test_five_sizes_step_twice_along_size_alone():
+    table, axes, split, sel, origins = splits_of(chinchilla_ladder(5, n_d=6))
+    assert split.column == "D" and len(np.unique(sel.frame["N"])) == 5
+    assert [o.axis for o in origins] == ["size", "size"]
+    assert evidence(origins, axes).describe() == "2 extrapolation steps along size: fair evidence"
+
+
+def test_the_cli_prints_and_records_the_steps_that_decided(tmp_path, capsys):
+    import json
+
+    from lawfind.cli import main
+
+    path, out = tmp_path / "runs.csv", tmp_path / "out"
+    chinchilla_ladder(4).to_csv(path, index=False)
+    assert main(["discover", str(path), "--engine", "catalog", "--bootstrap", "0", "--no-report",
+                 "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "decided by 3 extrapolation steps (size 1, compute 1, data 1): fair evidence" in printed
+    selection = json.loads((out / "best.json").read_text())["selection"]
+    assert selection["steps"] == {"size": 1, "compute": 1, "data": 1} and selection["trust"] == "fair"
+    assert "largest D at each size" in selection["splits"]
