@@ -21,6 +21,7 @@ starts, every start gets a short run and only those already near their replicate
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -34,6 +35,8 @@ _KEEP = 1.5  # then starts within this factor of their replicate's best objectiv
 _MAXITER = 2000  # iterations a start may take in all (ridges of the objective take many)
 _FTOL = 1e-10  # converged: the decrease still on offer is below this share of the objective
 _EPS = 0.02  # share of the IRLS weight kept outside the Huber threshold
+#: The fewest replicates refitted under a deadline (and the batch size then): enough for rough intervals.
+MIN_REPLICATES = 20
 _CHUNK = 1024  # (replicate, start) rows per batch: the Jacobian of one batch is 8 B * rows * P * n
 
 
@@ -198,7 +201,8 @@ def screen_starts(problem: Problem, weights: np.ndarray, candidates: np.ndarray,
 
 
 def refit_replicates(problem: Problem, best_z: np.ndarray, weights: np.ndarray, starts: np.ndarray, lo: np.ndarray,
-                     hi: np.ndarray, progress: Callable[[int, int], None] | None = None) -> Replicates:
+                     hi: np.ndarray, progress: Callable[[int, int], None] | None = None,
+                     deadline: float | None = None) -> Replicates:
     """Refit every replicate from the best point and from its own extra starts, each to convergence.
 
     Parameters
@@ -215,13 +219,16 @@ def refit_replicates(problem: Problem, best_z: np.ndarray, weights: np.ndarray, 
         Bounds of ``z``.
     progress:
         ``progress(done, total)`` after each batch of replicates.
+    deadline:
+        A :func:`time.monotonic` time: past it, no new batch starts (at least :data:`MIN_REPLICATES`
+        are refitted all the same), and the replicates done so far are returned.
     """
     R, S = weights.shape[0], starts.shape[1]
     k, P = S + 1, len(best_z)
     z0 = np.concatenate([np.broadcast_to(best_z, (R, 1, P)), starts], axis=1)  # (R, k, P)
     out_z, out_f = np.empty((R, P)), np.empty(R)
     conv, switched = np.zeros(R, bool), np.zeros(R, bool)
-    per = max(1, _CHUNK // k)
+    per = max(1, _CHUNK // k if deadline is None else min(_CHUNK // k, MIN_REPLICATES))  # a budget cuts between batches
     for a in range(0, R, per):
         b = min(R, a + per)
         Z, W = z0[a:b].reshape(-1, P), np.repeat(weights[a:b], k, axis=0)
@@ -243,4 +250,6 @@ def refit_replicates(problem: Problem, best_z: np.ndarray, weights: np.ndarray, 
             switched[a:b] = (j > 0) & np.isfinite(F[:, 0]) & (out_f[a:b] < F[:, 0] - 1e-6 * np.abs(out_f[a:b]))
         if progress is not None:
             progress(b, R)
+        if deadline is not None and b < R and b >= min(R, MIN_REPLICATES) and time.monotonic() >= deadline:
+            return Replicates(out_z[:b], out_f[:b], conv[:b], switched[:b])
     return Replicates(out_z, out_f, conv, switched)

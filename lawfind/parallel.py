@@ -18,8 +18,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Generic, TypeVar
 
 __all__ = ["parallel_map", "default_jobs", "Background"]
@@ -48,17 +49,21 @@ def _run(i: int):
 
 
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], n_jobs: int | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> list[R]:
+                 progress: Callable[[int, int], None] | None = None,
+                 deadline: float | None = None, min_done: int = 0) -> list[R | None]:
     """``[fn(x) for x in items]``, over up to ``n_jobs`` forked processes (default: the cores).
 
     ``fn`` must return something picklable; ``progress(done, total)`` is called as results arrive.
+    ``deadline`` (a :func:`time.monotonic` time): once it has passed and at least ``min_done`` results
+    are in, the items not done are given up, their result ``None``, and the workers still on them are
+    stopped (a time budget bounds the map; ``min_done`` keeps it from ending with nothing).
     """
     global _TASK
     jobs = min(n_jobs or default_jobs(), len(items))
     if jobs <= 1 or "fork" not in mp.get_all_start_methods():
-        out = []
+        out: list[R | None] = []
         for i, x in enumerate(items):
-            out.append(fn(x))
+            out.append(None if i >= min_done and _past(deadline) else fn(x))
             if progress:
                 progress(i + 1, len(items))
         return out
@@ -66,12 +71,19 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], n_jobs: int | None = 
     results: list = [None] * len(items)
     pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"), initializer=ignore_interrupts)
     try:
-        futures = [pool.submit(_run, i) for i in range(len(items))]
-        for done, fut in enumerate(as_completed(futures), 1):
-            i, r = fut.result()
-            results[i] = r
-            if progress:
-                progress(done, len(items))
+        pending, n_done = {pool.submit(_run, i) for i in range(len(items))}, 0
+        while pending:
+            timeout = None if deadline is None or n_done < min_done else max(deadline - time.monotonic(), 0.0)
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            if not done:  # the budget is spent: what is done is kept, the rest given up
+                _kill(pool)
+                return results
+            for fut in done:
+                i, r = fut.result()
+                results[i] = r
+                n_done += 1
+                if progress:
+                    progress(n_done, len(items))
     except BaseException:
         _kill(pool)  # an error or Ctrl-C: the other results are not wanted, so don't wait for them
         raise
@@ -80,6 +92,10 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], n_jobs: int | None = 
     finally:
         _TASK = None
     return results
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:

@@ -79,3 +79,17 @@ def test_ctrl_c_stops_a_parallel_map_without_waiting_for_its_workers(presses):
     time.sleep(0.5)
     with pytest.raises(ProcessLookupError):
         os.killpg(pgid, 0)  # no worker left behind
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_deadline_gives_up_what_is_not_done_but_keeps_min_done(n_jobs):
+    """A time budget bounds the map: past the deadline, items not done are None and their workers stopped;
+    ``min_done`` results are waited for all the same (a budget spent before the map must not leave it empty)."""
+    nap = lambda x: (time.sleep(x), x)[1]  # noqa: E731
+    start = time.monotonic()
+    out = parallel_map(nap, [0.0, 0.0, 30.0, 30.0], n_jobs=n_jobs, deadline=start + 2.0) if n_jobs == 2 else \
+        parallel_map(nap, [0.0, 0.0, 30.0], n_jobs=1, deadline=start + 0.0, min_done=2)
+    assert out[:2] == [0.0, 0.0] and all(r is None for r in out[2:])
+    assert time.monotonic() - start < 25  # nobody waited for the 30 s items
+    late = parallel_map(nap, [0.5, 30.0], n_jobs=n_jobs, deadline=time.monotonic() - 1, min_done=1)
+    assert late == [0.5, None]
