@@ -4,14 +4,23 @@ A law is worth what it predicts beyond its data, so before a law is compared wit
 
 1. **finite and positive** on the data's range and on an extrapolation range (the size variables and
    the data variable up to ``factor`` times their largest value in the table, the shape variables
-   over their data range);
+   over their data range, and each log-scale shape variable alone up to ``factor`` times its
+   largest value); a target of any sign (``table.scale == "linear"``) need not be positive;
 2. **non-increasing in the data variable** (``D``) and **in model size when the size variables grow
    together** (``N`` and ``Na`` at a fixed ``Na/N``; a column declared decreasing); hooks in the
    shape variables (``G``, ``S``, ``E``, ``Na/N``, width, depth, ...) stay allowed;
-3. **bounded below**: the loss tends to a finite limit ``>= 0`` as size and data grow;
+3. **bounded below**: the loss tends to a finite limit ``>= 0`` (any finite limit on a linear target
+   scale) as size and data grow, and does not fall without bound as any log-scale shape variable
+   (an expert count, a parallel width, a vocabulary) grows: a hook or a saturation is fine,
+   ``-0.09*log(V)`` is not;
 4. **plausible exponents**: no power of a size or data variable beyond +-3 (``N**-20`` dies out within
    a factor of two of size: it fits the smallest runs, not a scaling; published exponents lie between
-   0.05 and 0.8, and the grammar engine bounds its own at 3).
+   0.05 and 0.8, and the grammar engine bounds its own at 3); where no column has a size or data
+   role, no such power of any log-scale variable.
+
+Roles come from the columns' names (:func:`lawfind.symbols.infer_role`: ``params`` is a size,
+``tokens`` data, ``num_experts`` a hook) or are declared (``--role COL=size|data|hook|free``); a
+``free`` variable is not checked at all.
 
 Each property is decided with sympy where it resolves (the sign of a derivative, the limit along a
 ray) and with a dense numerical check where it does not: rays from anchor runs of the table, scaled in
@@ -25,6 +34,7 @@ from __future__ import annotations
 import math
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,9 +45,9 @@ import numpy as np
 import sympy as sp
 
 from .data import RunTable
-from .errors import OptionError
+from .errors import LawfindWarning, OptionError, did_you_mean
 from .laws import Law
-from .symbols import interpolate, role
+from .symbols import ROLE_CHOICES, infer_role, interpolate, scale
 
 __all__ = ["Roles", "Reason", "Verdict", "check_admissible", "EXTRAPOLATION_FACTOR"]
 
@@ -47,6 +57,7 @@ EXTRAPOLATION_FACTOR = 100.0
 MAX_EXPONENT = 3.0
 _GRID = 14  # points along each ray within the extrapolation range
 _FAR = (1e2, 1e4, 1e8, 1e16, 1e32, 1e64)  # far along the joint ray (squaring steps), times the range's end
+_LOG_LIKE = 1.5  # along a shape variable, drops growing by this factor over squaring steps: a log decline
 _REL_TOL = 1e-7  # a rise smaller than this (relative) is float noise, not a rise
 _T = TypeVar("_T")
 
@@ -81,42 +92,123 @@ class _Finding(NamedTuple):
 
 @dataclass(frozen=True)
 class Roles:
-    """Which variables of a table are model sizes, data amounts and shape variables.
+    """Which variables of a table are model sizes, data amounts, hooks and free variables.
 
     Attributes
     ----------
     size:
-        Variables the loss must not rise with when they grow together (``N``, ``Na``).
+        Variables the loss must not rise with when they grow together (``N``, ``Na``, ``params``).
     data:
-        Variables the loss must not rise with (``D``; training compute ``C``).
+        Variables the loss must not rise with (``D``, ``tokens``; training compute ``C``).
     shape:
-        Every other variable: hooks allowed, checked over the data's range only.
+        Hooks: a minimum inside the range is allowed; checked over the data's range, and each
+        log-scale one alone out to the extrapolation factor, where the loss must stay bounded below.
+    free:
+        Variables without any constraint (declared ``--role COL=free``).
+    columns:
+        The source column of each variable that was read from a column of another name.
     """
 
     size: tuple[str, ...]
     data: tuple[str, ...]
     shape: tuple[str, ...]
+    free: tuple[str, ...] = ()
+    columns: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def hooks(self) -> tuple[str, ...]:
+        return self.shape
+
+    @property
+    def unconstrained(self) -> bool:
+        """No variable is a size or data amount: only the plausibility checks apply."""
+        return not self.size and not self.data
 
     @classmethod
-    def infer(cls, features: Sequence[str], decreasing: Iterable[str] = ()) -> Roles:
-        """Roles of ``features`` from their canonical names (``symbols.role``); ``decreasing`` names
-        further columns in which the loss must not rise (they grow with the model size)."""
+    def infer(cls, features: Sequence[str], decreasing: Iterable[str] = (), *,
+              columns: Mapping[str, str] | None = None, declared: Mapping[str, str] | None = None) -> Roles:
+        """Roles of ``features`` from their names (:func:`lawfind.symbols.infer_role`; a feature whose
+        own name says nothing, such as ``V``, is judged by its source column's name in ``columns``).
+
+        Parameters
+        ----------
+        features:
+            The table's variables.
+        decreasing:
+            Further variables in which the loss must not rise (they grow with the model size): sizes.
+        columns:
+            The source column of each feature (``RunTable.columns``).
+        declared:
+            Roles given by the user, ``{feature or source column: "size"|"data"|"hook"|"free"}``;
+            they win over the names.
+
+        Raises
+        ------
+        OptionError
+            For a name that is no feature nor source column, or an unknown role.
+        """
+        columns = dict(columns or {})
+        source = {c: f for f, c in columns.items()}
         decreasing = list(decreasing)
-        unknown = [d for d in decreasing if d not in features]
+        unknown = [d for d in decreasing if d not in features and d not in source]
         if unknown:
-            from .errors import did_you_mean
             raise OptionError(f"--decreasing names '{unknown[0]}', which is not a feature"
                               f"{did_you_mean(unknown[0], features)}; the features are {', '.join(features)}")
-        size, data, shape = [], [], []
+        given: dict[str, str] = {}
+        for name, r in (declared or {}).items():
+            feature = name if name in features else source.get(name)
+            if feature is None:
+                raise OptionError(f"--role names '{name}', which is not a feature"
+                                  f"{did_you_mean(name, [*features, *source])}; the features are {', '.join(features)}")
+            if r not in ROLE_CHOICES:
+                raise OptionError(f"unknown role '{r}' for '{name}'{did_you_mean(r, ROLE_CHOICES)}; "
+                                  f"choose one of: {', '.join(ROLE_CHOICES)}")
+            given[feature] = r
+        for d in decreasing:
+            given.setdefault(d if d in features else source[d], "size")
+        size, data, shape, free = [], [], [], []
         for f in features:
-            r = "size" if f in decreasing else role(f)
-            (size if r == "size" else data if r in ("data", "compute") else shape).append(f)
-        return cls(tuple(size), tuple(data), tuple(shape))
+            r = given.get(f) or _named_role(f, columns.get(f))
+            {"size": size, "data": data, "compute": data, "free": free}.get(r, shape).append(f)
+        mapped = tuple((f, c) for f, c in columns.items() if f in features and c != f)
+        return cls(tuple(size), tuple(data), tuple(shape), tuple(free), mapped)
+
+    @classmethod
+    def of(cls, table: RunTable, decreasing: Iterable[str] = (), declared: Mapping[str, str] | None = None) -> Roles:
+        """:meth:`infer` for a run table's features and source columns."""
+        return cls.infer(table.features, decreasing, columns=table.columns, declared=declared)
 
     def describe(self) -> str:
+        """``size: N, Na; data: D; shape: G, S`` (best.json's ``admissibility.roles``)."""
         parts = [f"{k}: {', '.join(v)}" for k, v in (("size", self.size), ("data", self.data),
-                                                     ("shape", self.shape)) if v]
+                                                     ("shape", self.shape), ("free", self.free)) if v]
         return "; ".join(parts)
+
+    def line(self) -> str:
+        """One line for a reader: ``roles: size N (params), Na; data D (tokens); hooks G, S; free -``."""
+        cols = dict(self.columns)
+
+        def names(vs: tuple[str, ...]) -> str:
+            return ", ".join(f"{v} ({cols[v]})" if v in cols else v for v in vs) or "-"
+
+        return (f"roles: size {names(self.size)}; data {names(self.data)}; hooks {names(self.shape)}; "
+                f"free {names(self.free)}")
+
+    def warn_if_unconstrained(self) -> None:
+        """A :class:`LawfindWarning` where no variable is a size or data amount."""
+        if self.unconstrained:
+            warnings.warn("no column has a size or data role (name them params/tokens, map N=column and D=column, "
+                          "or pass --role COL=size|data): only plausibility is checked (exponents within "
+                          f"+-{MAX_EXPONENT:g}, bounded below as each log-scale column grows)", LawfindWarning,
+                          stacklevel=2)
+
+
+def _named_role(feature: str, column: str | None) -> str:
+    """The role a feature's name gives it, else the role its source column's name gives it."""
+    r = infer_role(feature)
+    if r == "shape" and column and column != feature:
+        r = infer_role(column)
+    return r
 
 
 @dataclass(frozen=True)
@@ -195,12 +287,14 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     """
     if factor < 1:
         raise OptionError(f"the extrapolation factor must be at least 1, got {factor}")
-    roles = roles or Roles.infer(table.features)
+    roles = roles or Roles.of(table)
+    linear = getattr(table, "scale", "log") == "linear"  # a target of any sign: no positivity asked
     theta = [float(values[p]) for p in law.param_names]
     anchors = _anchors(table, law.variables, roles, n_anchors, seed)
     grower = [v for v in law.variables if v in roles.size]
     data = [v for v in law.variables if v in roles.data]
-    implausible = _implausible_exponents(law, values, grower + data)
+    hooks = [v for v in law.variables if v in roles.shape and _log_scale(table, v)]
+    implausible = _implausible_exponents(law, values, grower + data + (hooks if roles.unconstrained else []))
     if implausible:
         return _verdict(implausible, None, "sympy")
     found: list[_Finding] = []
@@ -210,7 +304,7 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     bad = ~np.isfinite(vals)
     if bad.any():
         found.append(_Finding(Reason.NOT_FINITE, f"not finite: {_where(cols, bad)}"))
-    elif (vals <= 0).any():
+    elif not linear and (vals <= 0).any():
         found.append(_Finding(Reason.NOT_POSITIVE, f"not positive: {_where(cols, vals <= 0)}"))
     else:
         tol = _REL_TOL * np.abs(vals)
@@ -224,15 +318,18 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
             if rise.any():
                 found.append(_Finding(Reason.RISES_WITH_SIZE, "rises with size: "
                                       f"{_where(cols, np.pad(rise, ((0, 0), (1, 0), (0, 0))))}"))
+    # each log-scale hook alone, out to the extrapolation factor and far beyond: bounded below
+    if not found:
+        found += _hooks_bounded(law, theta, anchors, table, hooks, factor, linear)
 
     # 3. far along the joint ray: finite, non-increasing, >= 0, and converging; sympy's limit (where it
     #    resolves) overrides a numerical doubt about overflow or a slow but converging decline
     limit, method = None, "numeric"
     if not found and (grower or data):
-        far = _far(law, theta, anchors, table, grower, data, factor)
+        far = _far(law, theta, anchors, table, grower, data, factor, linear)
         # a numerical doubt (overflow far out, a slow decline) is never final without sympy's limit
         doubt = bool(far) and far[0].doubt
-        sym = _symbolic(law, values, table, anchors, grower, data) if symbolic or doubt else None
+        sym = _symbolic(law, values, table, anchors, grower, data, linear) if symbolic or doubt else None
         if sym is not None:
             limit, sym_finding, resolved = sym
             if sym_finding:
@@ -249,11 +346,16 @@ def _verdict(found: Sequence[_Finding], limit: float | None, method: str) -> Ver
     return Verdict(not found, tuple(f.text for f in found), limit, method, tuple(f.code for f in found))
 
 
+def _log_scale(table: RunTable, v: str) -> bool:
+    """Whether ``v`` is read on a log scale (:func:`lawfind.symbols.scale`) and positive in the table."""
+    return scale(v) == "log" and float(table.frame[v].min()) > 0
+
+
 def _implausible_exponents(law: Law, values: Mapping[str, float], growing: Sequence[str]) -> list[_Finding]:
-    """Powers of a size or data variable with an exponent beyond +-``MAX_EXPONENT``: such a term dies
-    out (or explodes) within a factor of two of size, so it fits the few smallest (or largest) runs
-    rather than a scaling (published exponents lie between 0.05 and 0.8; the grammar engine bounds its
-    exponents at 3)."""
+    """Powers of a size or data variable (or, where no variable has such a role, of any log-scale
+    variable) with an exponent beyond +-``MAX_EXPONENT``: such a term dies out (or explodes) within a
+    factor of two of size, so it fits the few smallest (or largest) runs rather than a scaling
+    (published exponents lie between 0.05 and 0.8; the grammar engine bounds its exponents at 3)."""
     if not growing:
         return []
     expr = law.substitute(values)
@@ -262,8 +364,8 @@ def _implausible_exponents(law: Law, values: Mapping[str, float], growing: Seque
         e = p.exp
         if e.is_number and p.base.free_symbols & syms and abs(float(e)) > MAX_EXPONENT:
             return [_Finding(Reason.IMPLAUSIBLE_EXPONENT,
-                             f"implausible exponent: {sp.sstr(sp.N(p, 3))} (a power of a size or data variable "
-                             f"beyond +-{MAX_EXPONENT:g} fits a few sizes, not a scaling)")]
+                             f"implausible exponent: {sp.sstr(sp.N(p, 3))} (a power of a size, data or log-scale "
+                             f"variable beyond +-{MAX_EXPONENT:g} fits a few sizes, not a scaling)")]
     return []
 
 
@@ -280,7 +382,7 @@ def _anchors(table: RunTable, variables: Sequence[str], roles: Roles, n: int, se
     out = {v: frame[v].to_numpy(float)[pick].copy() for v in variables}
     half = np.arange(len(pick)) % 2 == 1
     for v in variables:
-        if v in roles.shape and half.any():
+        if (v in roles.shape or v in roles.free) and half.any():
             lo, hi = table.ranges()[v]
             out[v][half] = interpolate(v, lo, hi, rng.uniform(0, 1, half.sum()))
     return out
@@ -319,9 +421,49 @@ def _where(cols: dict[str, np.ndarray], mask: np.ndarray) -> str:
     return "at " + ", ".join(f"{v}={c[idx]:.3g}" for v, c in cols.items())
 
 
+def _hooks_bounded(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable,
+                   hooks: list[str], factor: float, linear: bool) -> list[_Finding]:
+    """Each log-scale shape variable alone, from every anchor out to ``factor`` times its largest value
+    (finite there, and positive on a log target scale), then far beyond in squaring steps, where the
+    loss must not fall without bound: no negative value on a log scale, no ``-inf``, and no decline
+    whose drops keep growing over squaring steps (a logarithm's). A rise, a hook or a saturation is
+    fine, and so is an overflow to ``+inf`` far out (a rising hook)."""
+    n = len(next(iter(anchors.values()))) if anchors else 0
+    for v in hooks:
+        inside = _spans(anchors, table, [v], factor, _GRID)  # (a, k)
+        mults = np.concatenate([inside, inside[:, -1:] * np.array(_FAR)[None, :]], axis=1)
+        cols = {w: np.broadcast_to(anchors[w][:, None] * (mults if w == v else 1.0), mults.shape)
+                for w in law.variables}
+        with np.errstate(all="ignore"):
+            vals = law.compiled(theta, [cols[w].ravel() for w in law.variables]).reshape(n, mults.shape[1])
+        k = inside.shape[1]
+        near = vals[:, :k]
+        if (~np.isfinite(near)).any():
+            return [_Finding(Reason.NOT_FINITE, f"not finite as {v} grows: "
+                                                f"{_where(cols, np.pad(~np.isfinite(near), ((0, 0), (0, len(_FAR)))))}")]
+        if not linear and (near <= 0).any():
+            return [_Finding(Reason.NOT_POSITIVE, f"not positive as {v} grows: "
+                                                  f"{_where(cols, np.pad(near <= 0, ((0, 0), (0, len(_FAR)))))}")]
+        far = vals[:, k - 1:]
+        below = np.isneginf(far) | (~linear & np.isfinite(far) & (far < 0))
+        drops = -np.diff(far, axis=1)
+        with np.errstate(all="ignore"):
+            last, prev, before = drops[:, -1], drops[:, -2], drops[:, -3]
+            material = last > 1e-9 * np.abs(far[:, -1]) + 1e-12
+            log_like = np.isfinite(far).all(axis=1) & material & (last > _LOG_LIKE * prev) & (prev > _LOG_LIKE * before)
+        if below.any() or log_like.any():
+            at = int(np.flatnonzero(below.any(axis=1) | log_like)[0])
+            what = "turns negative" if below.any() else "keeps falling without a finite limit"
+            return [_Finding(Reason.UNBOUNDED_BELOW,
+                             f"unbounded below: the loss {what} as {v} grows (from "
+                             + ", ".join(f"{w}={cols[w][at, 0]:.3g}" for w in law.variables) + ")")]
+    return []
+
+
 def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable, grower: list[str],
-         data: list[str], factor: float) -> list[_Finding]:
-    """Along the joint ray (size and data together) far beyond the extrapolation range."""
+         data: list[str], factor: float, linear: bool = False) -> list[_Finding]:
+    """Along the joint ray (size and data together) far beyond the extrapolation range; on a linear
+    target scale (a target of any sign) a negative loss is no failure, only a fall without limit."""
     mults = np.array((1.0, *_FAR))
     n = len(next(iter(anchors.values())))
 
@@ -342,7 +484,7 @@ def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: Ru
     if np.isnan(vals).any() or np.isposinf(vals).any():
         return [_Finding(Reason.NOT_FINITE, f"not finite: far beyond the data, {_where(cols, ~np.isfinite(vals))}",
                          doubt=True)]
-    if (vals < 0).any() or np.isneginf(vals).any():
+    if (not linear and (vals < 0).any()) or np.isneginf(vals).any():
         return [_Finding(Reason.UNBOUNDED_BELOW, "unbounded below: the loss turns negative as size and data grow, "
                                                  f"{_where(cols, vals < 0)}")]
     rise = np.diff(vals, axis=1) > _REL_TOL * np.abs(vals[:, 1:])
@@ -451,7 +593,7 @@ def _freeze(expr: sp.Expr) -> sp.Expr:
 
 
 def _symbolic(law: Law, values: Mapping[str, float], table: RunTable, anchors: dict[str, np.ndarray],
-              grower: list[str], data: list[str],
+              grower: list[str], data: list[str], linear: bool = False,
               timeout: float = 1.5) -> tuple[float | None, _Finding | None, bool] | None:
     """Derivative signs and the limit along the joint ray at the median anchor, with sympy.
 
@@ -491,7 +633,7 @@ def _symbolic(law: Law, values: Mapping[str, float], table: RunTable, anchors: d
         value = float(lim)
     except TypeError:
         return None
-    if value < -1e-12:
+    if value < -1e-12 and not linear:
         return value, _Finding(Reason.UNBOUNDED_BELOW,
                                f"unbounded below: the loss tends to {value:.4g} < 0 as size and data grow"), True
     return value, None, resolved

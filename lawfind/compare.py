@@ -83,15 +83,16 @@ class Comparison:
 
 
 #: Metrics laws may be ranked by, with their sort keys (best first).
+# rmse_log ranks by Metrics.rmse: of log loss, or of the target itself on a linear target scale
 RANK_BY = {"r2": (lambda m: -m.r2), "nmse": (lambda m: m.nmse), "nmae": (lambda m: m.nmae),
-              "rmse_log": (lambda m: m.rmse_log), "aic": (lambda m: m.aic), "bic": (lambda m: m.bic)}
+           "rmse_log": (lambda m: m.rmse), "aic": (lambda m: m.aic), "bic": (lambda m: m.bic)}
 
 
 def evaluate(fit: FitResult, table: RunTable, split: Split) -> Metrics:
     """Metrics of a law fitted on ``split.train``, evaluated on ``split.test``."""
     train, test = table.subset(split.train), table.subset(split.test)
     return metrics(test.y, fit.predict(test), train_y=train.y, train_pred=fit.predict(train),
-                   n_params=fit.n_params)
+                   n_params=fit.n_params, scale=table.scale)
 
 
 def compare_laws(

@@ -12,6 +12,7 @@ import datetime
 import decimal
 import gzip
 import hashlib
+import math
 import re
 import reprlib
 import unicodedata
@@ -27,9 +28,13 @@ from .errors import DataError, LawfindError, OptionError, check_choice, did_you_
 from .files import SUFFIXES, Unreadable, read_table
 from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET, MEANINGS, scale
 
-__all__ = ["RunTable", "load_runs", "read_table", "parse_features", "REPEATS", "SUFFIXES"]
+__all__ = ["RunTable", "load_runs", "read_table", "parse_features", "REPEATS", "SUFFIXES", "SCALES", "target_scale"]
 #: What to do with repeated configurations that no seed column tells apart.
 REPEATS = ("error", "keep", "mean")
+#: The scales a target is fitted and scored on: ``log`` (a positive loss: residuals of log loss, about
+#: relative errors) or ``linear`` (a target of any sign: residuals in the target's units, divided by
+#: its spread in the fit).
+SCALES = ("log", "linear")
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,13 @@ class RunTable:
     notes:
         What the loader read otherwise than the file wrote it, one sentence each (a header cell
         ``'N '`` read as ``N``); the command line prints them.
+    scale:
+        The target's scale (:data:`SCALES`): ``"log"`` for a positive target, ``"linear"`` where a
+        target value is ``<= 0`` (a normalised loss, a log-ratio), decided once at load.
+    spread:
+        The target's standard deviation at load (1 where it is constant), fixed for every subset: a
+        linear-scale fit divides its residuals by it, so that the Huber threshold means the same share
+        of the target's spread on every split.
     """
 
     frame: pd.DataFrame
@@ -66,6 +78,15 @@ class RunTable:
     source: str = "<DataFrame>"
     repeated: int = 0
     notes: tuple[str, ...] = ()
+    scale: str = "log"
+    spread: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.scale not in SCALES:
+            raise OptionError(f"unknown target scale '{self.scale}'{did_you_mean(self.scale, SCALES)}; "
+                              f"choose one of: {', '.join(SCALES)}")
+        if not (math.isfinite(self.spread) and self.spread > 0):
+            raise OptionError(f"the target's spread must be a finite number > 0, got {self.spread}")
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -94,7 +115,7 @@ class RunTable:
         frame = self.frame.iloc[rows].reset_index(drop=True)
         keys = [*self.features] + ([self.group] if self.group else [])
         return RunTable(frame, self.features, self.target, self.group, self.columns, self.source,
-                        int(frame.duplicated(keys, keep=False).sum()), self.notes)
+                        int(frame.duplicated(keys, keep=False).sum()), self.notes, self.scale, self.spread)
 
     def ranges(self) -> dict[str, tuple[float, float]]:
         """Each feature's (min, max) in the runs."""
@@ -337,6 +358,7 @@ def load_runs(
     group: str | None = None,
     where: str | None = None,
     repeats: str = "keep",
+    scale: str | None = None,
 ) -> RunTable:
     """Load and validate a run table.
 
@@ -358,13 +380,16 @@ def load_runs(
         out): ``"keep"`` (default; :attr:`RunTable.repeated` counts them), ``"mean"`` (one run per
         configuration, the mean loss) or ``"error"`` (refuse repeats with different losses that no
         ``seed`` column tells apart).
+    scale:
+        The target's scale, ``"log"`` or ``"linear"`` (:attr:`RunTable.scale`); default: ``log`` where
+        every target value is positive, else ``linear``.
 
     Raises
     ------
     DataError
         For an unreadable file or path, a missing column, cells that are not plain numbers (nested
         lists, maps or structs; booleans; dates; bytes), NaN or inf, non-positive values in a feature
-        whose log is taken, ``Na > N``, ``G < 1``, ``S`` outside ``[0, 1)``, conflicting duplicates,
+        whose log is taken (or a target on the log scale), ``Na > N``, ``G < 1``, ``S`` outside ``[0, 1)``, conflicting duplicates,
         or an empty table.
     OptionError
         For an unknown ``repeats``, a malformed ``features``, or a target, feature or group named twice.
@@ -372,7 +397,7 @@ def load_runs(
     """
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else show_source(source)
     try:
-        return _load(source, label, target, features, group, where, repeats)
+        return _load(source, label, target, features, group, where, repeats, scale)
     except LawfindError:
         raise
     except Exception as exc:  # the last guard: a table the checks above did not foresee
@@ -386,8 +411,10 @@ def show_source(source: object) -> str:
 
 
 def _load(source, label: str, target: str, features, group: str | None, where: str | None,
-          repeats: str) -> RunTable:
+          repeats: str, scale: str | None = None) -> RunTable:
     check_choice("repeats option", repeats, REPEATS)
+    if scale is not None:
+        check_choice("target scale", scale, SCALES)
     if isinstance(source, pd.DataFrame):
         frame, flagged = source.copy(), {}
     else:
@@ -441,11 +468,19 @@ def _load(source, label: str, target: str, features, group: str | None, where: s
         _refuse_cells(frame[col("seed")], col("seed"), allowed=_SCALARS)
         seed = frame[col("seed")].to_numpy()
 
-    _check_values(out, names, target, {**dict(pairs), target: col(target)})
+    _check_values(out, names, target, {**dict(pairs), target: col(target)}, scale)
     keys = names + ([group] if group else [])
     out = _check_repeats(out, keys, target, seed, repeats)
+    y = out[target].to_numpy(float)
+    chosen = scale or target_scale(y)
+    spread = float(np.std(y)) if len(y) > 1 and np.std(y) > 0 else 1.0
     return RunTable(out.reset_index(drop=True), tuple(names), target, group, dict(pairs), label,
-                    int(out.duplicated(keys, keep=False).sum()), notes)
+                    int(out.duplicated(keys, keep=False).sum()), notes, chosen, spread)
+
+
+def target_scale(y: np.ndarray) -> str:
+    """``"log"`` where every target value is positive, else ``"linear"`` (:attr:`RunTable.scale`)."""
+    return "log" if bool(np.all(np.asarray(y, float) > 0)) else "linear"
 
 
 def _check_file(source: str | Path, label: str, runs: int) -> dict[str, str]:
@@ -519,7 +554,8 @@ def _labels(series: pd.Series, column: str) -> np.ndarray:
     return series.astype(str).to_numpy()
 
 
-def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns: Mapping[str, str]) -> None:
+def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns: Mapping[str, str],
+                  scale_: str | None = None) -> None:
     for name in [*features, target]:
         col = columns.get(name, name)
         values = frame[name].to_numpy()
@@ -533,7 +569,17 @@ def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns
                 raise DataError(f"column '{col}' ({name}, {MEANINGS.get(name, 'a ratio')}) must lie in [0, 1): "
                                 f"{_rows(bad, verb='hold')} {values[bad[0]]:g}; S is shared / (shared + activated routed)")
             continue
+        if name == target and scale_ != "log":
+            continue  # a target of any sign is read on a linear scale
         bad = np.flatnonzero(values <= 0)
+        if len(bad) and name == target:
+            raise DataError(f"target '{col}' must be positive on the log scale: {_rows(bad, verb='hold')} "
+                            f"{values[bad[0]]:g}; leave the scale to the loader (scale='linear', --scale linear, "
+                            "fits a target of any sign) or drop those runs")
+        if len(bad) and values.min() >= 0 and values.max() <= 1:
+            raise DataError(f"column '{col}' holds proportions in [0, 1] with zeros ({_rows(bad, verb='hold')} 0): "
+                            "lawfind reads every feature but S on a log scale, and the log of 0 is not a number; "
+                            "leave the column out of --features, or drop the runs with zeros")
         if len(bad):
             raise DataError(f"column '{col}' must be positive (its log is taken): {_rows(bad, verb='hold')} "
                             f"{values[bad[0]]:g}; drop those runs or use another column")

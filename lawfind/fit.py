@@ -1,7 +1,8 @@
 """Robust fitting of a law's constants: Chinchilla approach 3, done right.
 
 The objective is the Huber loss of ``log(prediction) - log(loss)`` with ``delta = 1e-3``, **summed**
-over runs (Hoffmann et al. 2022, approach 3; Besiroglu et al. 2024 showed that the original fit
+over runs (on a table whose target has values ``<= 0``, ``table.scale == "linear"``, of
+``(prediction - y) / spread`` instead, with ``spread`` the target's standard deviation at load) (Hoffmann et al. 2022, approach 3; Besiroglu et al. 2024 showed that the original fit
 stopped early). L-BFGS-B runs from every point of a Latin hypercube (or grid) of starts with the
 law's analytic gradient; the best optimum is checked for convergence, for how many starts reached it
 and for parameters stuck on a bound. Bootstrap refits over resampled runs give standard errors and
@@ -75,7 +76,16 @@ class FitResult:
         ``{"sd_log": pooled within-group standard deviation, "dof": its degrees of freedom,
         "groups": number of repeated configurations}``; ``None`` without repeats.
     rmse_log:
-        Root mean square of the log residuals at the optimum (lack of fit and noise together).
+        Root mean square of the log residuals at the optimum (lack of fit and noise together); NaN on
+        the linear scale.
+    scale:
+        The target's scale the fit was made on (:attr:`lawfind.data.RunTable.scale`): ``"log"`` or
+        ``"linear"``.
+    rmse:
+        Root mean square of the residuals on that scale: of log loss (``rmse_log``), or of the target
+        in its own units.
+    spread:
+        The target's spread the linear-scale residuals were divided by in the objective (1 on the log scale).
     group, groups, per_group:
         The group column, its levels, and the parameters fitted per level.
     data_hash:
@@ -105,6 +115,9 @@ class FitResult:
     boot_switched: float = 0.0
     noise: Mapping[str, float] | None = None
     rmse_log: float = float("nan")
+    scale: str = "log"
+    rmse: float = float("nan")
+    spread: float = 1.0
 
     @property
     def n_params(self) -> int:
@@ -144,7 +157,7 @@ class FitResult:
         the run-to-run noise and the residual scale."""
         return {"boot_starts": self.boot_starts, "boot_failed": self.boot_failed,
                 "boot_switched": self.boot_switched, "noise": None if self.noise is None else dict(self.noise),
-                "rmse_log": self.rmse_log}
+                "rmse_log": self.rmse_log, "scale": self.scale, "rmse": self.rmse, "spread": self.spread}
 
     def substituted(self, level: str | None = None):
         """The law's sympy expression with fitted numbers substituted."""
@@ -160,7 +173,8 @@ class FitResult:
 
     def __repr__(self) -> str:
         consts = ", ".join(self._constant(k) for k in self.values)
-        return f"FitResult({self.law.name}: {consts}; n={self.n_obs}, rmse_log={self.rmse_log:.3g})"
+        fit = f"rmse_log={self.rmse_log:.3g}" if self.scale == "log" else f"rmse={self.rmse:.3g} (linear scale)"
+        return f"FitResult({self.law.name}: {consts}; n={self.n_obs}, {fit})"
 
     def _repr_html_(self) -> str:
         """A table of the constants (value, standard error, 95 % interval) under the law and the fit's size."""
@@ -175,19 +189,25 @@ class FitResult:
             ci = self.intervals.get(k) if self.intervals else None
             rows.append(f"<tr><td>{escape(k)}</td><td>{cell(v)}</td><td>{cell(se)}</td>"
                         f"<td>{'' if ci is None else f'[{ci[0]:.4g}, {ci[1]:.4g}]'}</td></tr>")
+        err = f"rmse of log loss = {self.rmse_log:.3g}" if self.scale == "log" else \
+            f"rmse = {self.rmse:.3g} (linear scale)"
         caption = (f"{escape(self.law.name)}: L = {escape(str(self.law.expr))}<br>n = {self.n_obs}, "
-                   f"rmse of log loss = {self.rmse_log:.3g}, {'converged' if self.converged else 'NOT converged'}")
+                   f"{err}, {'converged' if self.converged else 'NOT converged'}")
         return (f"<table><caption>{caption}</caption><thead><tr><th>constant</th><th>value</th><th>stderr</th>"
                 f"<th>95% interval</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 class _Problem:
-    """The objective over an expanded parameter vector ``z`` (log-scaled where a param asks)."""
+    """The objective over an expanded parameter vector ``z`` (log-scaled where a param asks).
+
+    Residuals are ``log(pred) - log(y)`` on the log scale, ``(pred - y) / spread`` on the linear one."""
 
     def __init__(self, law: Law, table: RunTable, loss: str, delta: float, per_group: Sequence[str]) -> None:
         self.law, self.loss, self.delta = law, loss, delta
         self.X = table.X(law.variables)
-        self.logy = np.log(table.y)
+        self.linear = getattr(table, "scale", "log") == "linear"
+        self.y, self.spread = table.y, float(getattr(table, "spread", 1.0))
+        self.logy = None if self.linear else np.log(table.y)
         self.n = len(table)
         self.levels: tuple[str, ...] = ()
         self.gidx = None
@@ -257,14 +277,15 @@ class _Problem:
         with np.errstate(all="ignore"):
             v = self.to_values(z)
             pred, jac = self.compiled.raw_value_and_jacobian(self._theta(v), self.X)
-            r = np.log(pred) - self.logy
+            r = (pred - self.y) / self.spread if self.linear else np.log(pred) - self.logy
             if not (np.isfinite(r.sum()) and np.isfinite(jac.sum())):
                 return _BAD, np.zeros_like(z)
-        h, dh = self.rho(r)
+            h, dh = self.rho(r)  # a finite residual far out may square past the floats: +inf, a bad start
         if w is not None:
             h, dh = h * w, dh * w
-        # chain rule: d objective / d param = sum_i h'(r_i) / pred_i * d pred_i / d param
-        per_param = jac * (dh / pred)
+        # chain rule: d objective / d param = sum_i h'(r_i) / pred_i * d pred_i / d param (log scale),
+        # sum_i h'(r_i) / spread * d pred_i / d param (linear scale)
+        per_param = jac * (dh / self.spread) if self.linear else jac * (dh / pred)
         grad = per_param[self.slot_param].sum(axis=1) if self.onehot is None else \
             np.einsum("pn,pn->p", per_param[self.slot_param], self.onehot)
         if self.any_log:
@@ -284,7 +305,7 @@ class _Problem:
             else:
                 theta.append(V[:, cols][:, self.gidx])  # (B, n): the value of each run's level
         pred, grads = self.compiled.batch_value_and_jacobian(theta, self.X, (len(Z), self.n))
-        inv = 1.0 / pred
+        inv = np.full_like(pred, 1.0 / self.spread) if self.linear else 1.0 / pred
         J = np.empty((len(Z), len(self.slots), self.n))
         for s, j in enumerate(self.slot_param):
             np.multiply(grads[j], inv, out=J[:, s])  # d log(pred) / d value
@@ -292,7 +313,11 @@ class _Problem:
                 J[:, s] *= self.onehot[s]
             if self.log_scale[s]:
                 J[:, s] *= V[:, s, None]  # d value / d log(value)
-        return np.log(pred) - self.logy, J
+        return self.residuals(pred), J
+
+    def residuals(self, pred: np.ndarray) -> np.ndarray:
+        """The fit's residuals of predictions ``pred``: of log loss, or scaled by the target's spread."""
+        return (pred - self.y) / self.spread if self.linear else np.log(pred) - self.logy
 
     def starts(self, n: int, method: str, rng: np.random.Generator) -> np.ndarray:
         lo = np.array([self.law.params[j].init[0] for j, _ in self.slots], dtype=float)
@@ -349,6 +374,7 @@ def fit_law(
     screen: int | None = None,
     initial: Sequence[Mapping[str, float]] = (),
     progress=None,
+    deadline: float | None = None,
 ) -> FitResult:
     """Fit a law's constants to a run table.
 
@@ -384,6 +410,9 @@ def fit_law(
         every level), tried beside the ``n_starts`` drawn ones.
     progress:
         Optional callable ``progress(done, total)`` for long bootstraps.
+    deadline:
+        A :func:`time.monotonic` time after which the bootstrap stops at the end of its current batch
+        (a time budget): the intervals then rest on fewer refits, and the fit's notes say how many.
 
     Returns
     -------
@@ -402,11 +431,11 @@ def fit_law(
     ok = _multistart(problem, z0s, bounds, lo, hi)
     best = min(ok, key=lambda r: r.fun)
     fit = _diagnose(problem, table, best, ok, len(z0s), lo, hi)
-    boot = _bootstrap_summary(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi, progress)
+    boot = _bootstrap_summary(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi, progress, deadline)
     values = problem.to_values(best.x)
     with np.errstate(all="ignore"):
-        resid = np.log(problem.compiled(problem._theta(values), problem.X)) - problem.logy
-    rmse = float(np.sqrt(np.mean(resid ** 2)))
+        resid = problem.residuals(problem.compiled(problem._theta(values), problem.X))
+    rmse = float(np.sqrt(np.mean(resid ** 2))) * (problem.spread if problem.linear else 1.0)
 
     return FitResult(
         law=law, values=dict(zip(problem.names, values.tolist())), objective=float(best.fun), loss=loss,
@@ -414,7 +443,8 @@ def fit_law(
         at_bound=fit.at_bound, stderr=boot.stderr, intervals=boot.intervals, bootstrap=boot.replicates,
         group=table.group, groups=problem.levels, per_group=tuple(per_group), data_hash=table.data_hash(),
         warnings=fit.notes + boot.notes, boot_starts=boot_starts if bootstrap else 0, boot_failed=boot.failed,
-        boot_switched=boot.switched, noise=repeat_noise(table), rmse_log=rmse,
+        boot_switched=boot.switched, noise=repeat_noise(table), rmse_log=float("nan") if problem.linear else rmse,
+        scale="linear" if problem.linear else "log", rmse=rmse, spread=problem.spread,
     )
 
 
@@ -468,7 +498,8 @@ def _multistart(problem: _Problem, z0s: np.ndarray, bounds, lo: np.ndarray, hi: 
     _newton_polish(problem, runs, order[:_POLISH], lo, hi)
     ok = [r for r in runs if np.isfinite(r.fun) and r.fun < _BAD]
     if not ok:
-        raise FitError(f"no start of law '{problem.law.name}' gave a finite, positive prediction for every run: "
+        raise FitError(f"no start of law '{problem.law.name}' gave a finite"
+                       f"{'' if problem.linear else ', positive'} prediction for every run: "
                        "give initial ranges (--init NAME=LOW:HIGH) closer to plausible values")
     return ok
 
@@ -514,18 +545,22 @@ class _BootSummary(NamedTuple):
 
 def _bootstrap_summary(problem: _Problem, best_z: np.ndarray, ok: list[OptimizeResult], n_boot: int,
                        boot_starts: int, rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray,
-                       progress) -> _BootSummary:
+                       progress, deadline: float | None = None) -> _BootSummary:
     """Bootstrap refits (:func:`_bootstrap`) summed up: standard errors, 95 % percentile intervals, the
     shares that failed or switched basin, and notes where those shares or refits on a bound matter."""
     if not n_boot:
         return _BootSummary()
-    reps, failed, switched, on_bound = _bootstrap(problem, best_z, ok, n_boot, boot_starts, rng, lo, hi, progress)
+    reps, failed, switched, on_bound, n_run = _bootstrap(problem, best_z, ok, n_boot, boot_starts, rng, lo, hi,
+                                                         progress, deadline)
     stderr = intervals = None
     if len(reps) >= 2:
         stderr = dict(zip(problem.names, reps.std(axis=0, ddof=1).tolist()))
         lo_q, hi_q = np.percentile(reps, [2.5, 97.5], axis=0)
         intervals = {k: (float(a), float(b)) for k, a, b in zip(problem.names, lo_q, hi_q)}
     notes = []
+    if n_run < n_boot:
+        notes.append(f"{n_run} of the {n_boot} bootstrap refits fitted within the time budget: the intervals rest on "
+                     "those")
     if failed > 0.05:
         notes.append(f"{failed:.0%} of the bootstrap refits converged from none of their starts and are left "
                      "out of the intervals: the intervals may be too narrow")
@@ -556,9 +591,10 @@ def _newton_polish(problem: _Problem, runs: list, idx, lo: np.ndarray, hi: np.nd
 
 def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n_starts: int,
                rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray,
-               progress) -> tuple[np.ndarray, float, float, dict[str, float]]:
-    """Converged replicates (values), the share that failed, the share that switched basin, and for each
-    constant the share of converged replicates that ended on one of its bounds."""
+               progress, deadline: float | None = None) -> tuple[np.ndarray, float, float, dict[str, float], int]:
+    """Converged replicates (values), the share that failed, the share that switched basin, for each
+    constant the share of converged replicates that ended on one of its bounds, and how many replicates
+    were refitted (fewer than ``n_boot`` where ``deadline`` stopped them)."""
     n = problem.n
     weights = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot)]).astype(float)
     # the full fit's other basins: distinct local optima within 25 % of the best objective
@@ -577,11 +613,12 @@ def _bootstrap(problem: _Problem, best_z: np.ndarray, runs: list, n_boot: int, n
         cands = problem.starts(n_boot * n_lhs * 16, "lhs", rng).reshape(n_boot, n_lhs * 16, -1)
         cands = np.clip(cands, lo, hi)
         extra = np.concatenate([extra, screen_starts(problem, weights, cands, n_lhs)], axis=1)
-    out = refit_replicates(problem, best_z, weights, extra, lo, hi, progress)
+    out = refit_replicates(problem, best_z, weights, extra, lo, hi, progress, deadline)
     z = out.z[out.converged]
     on_bound = _on_bound(z, lo) | _on_bound(z, hi)
     shares = dict(zip(problem.names, on_bound.mean(axis=0).tolist() if len(z) else [0.0] * len(problem.names)))
-    return problem.to_values(z), float(1 - out.converged.mean()), float(out.switched.mean()), shares
+    return (problem.to_values(z), float(1 - out.converged.mean()), float(out.switched.mean()), shares,
+            len(out.converged))
 
 
 def _on_bound(z: np.ndarray, bound: np.ndarray) -> np.ndarray:
@@ -595,16 +632,18 @@ def repeat_noise(table: RunTable) -> dict[str, float] | None:
     """Run-to-run noise of log loss from repeated configurations (equal in every feature and group).
 
     The pooled within-configuration variance, ``sum_g sum_i (log y_gi - mean_g)^2 / sum_g (n_g - 1)``;
-    ``None`` when no configuration repeats.
+    ``None`` when no configuration repeats. On the linear target scale, of the target itself, under
+    the key ``sd`` (not ``sd_log``).
     """
     keys = list(table.features) + ([table.group] if table.group else [])
     frame = table.frame[keys].copy()
-    frame["__logy"] = np.log(table.y)
+    linear = getattr(table, "scale", "log") == "linear"
+    frame["__logy"] = table.y if linear else np.log(table.y)
     grouped = frame.groupby(keys, sort=False)["__logy"]
     size = grouped.transform("size").to_numpy()
     if not (size > 1).any():
         return None
     dev = frame["__logy"].to_numpy() - grouped.transform("mean").to_numpy()
     dof = int((grouped.size() - 1).clip(lower=0).sum())
-    return {"sd_log": float(np.sqrt(np.sum(dev[size > 1] ** 2) / dof)), "dof": dof,
+    return {"sd" if linear else "sd_log": float(np.sqrt(np.sum(dev[size > 1] ** 2) / dof)), "dof": dof,
             "groups": int((grouped.size() > 1).sum())}

@@ -103,7 +103,7 @@ def _fit(law: Law, table: RunTable, start: dict[str, float], n_starts: int, seed
 
 
 def _rss_bic(fit: FitResult, table: RunTable) -> float:
-    return log_fit_stats(table.y, fit.predict(table), fit.n_params)[2]
+    return log_fit_stats(table.y, fit.predict(table), fit.n_params, table.scale)[2]
 
 
 _SIMPLE = (1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, -3.0)

@@ -62,10 +62,13 @@ def predicted_vs_observed(observed: np.ndarray, predicted: np.ndarray, split: np
 
 def residuals(features: dict[str, np.ndarray], observed: np.ndarray, predicted: np.ndarray,
               split: np.ndarray | None = None, path: str | Path | None = None) -> Figure:
-    """Log residuals against each feature (log axis for positive features)."""
+    """Log residuals against each feature (log axis for positive features); residuals in the target's
+    units where it has values <= 0 (its linear scale)."""
     names = list(features)
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), squeeze=False, sharey=True)
-    res = np.log(predicted) - np.log(observed)
+    linear = bool(np.any(np.asarray(observed, float) <= 0))
+    with np.errstate(all="ignore"):
+        res = predicted - observed if linear else np.log(predicted) - np.log(observed)
     labels = np.asarray(split) if split is not None else np.array(["runs"] * len(observed))
     for ax, name in zip(axes[0], names):
         x = features[name]
@@ -75,7 +78,7 @@ def residuals(features: dict[str, np.ndarray], observed: np.ndarray, predicted: 
         scale_axis(ax, name, x)
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel(name)
-    axes[0][0].set_ylabel("log(predicted / observed)")
+    axes[0][0].set_ylabel("predicted - observed" if linear else "log(predicted / observed)")
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     return _save(fig, path)

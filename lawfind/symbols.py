@@ -16,6 +16,7 @@ symbol   meaning
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -78,9 +79,65 @@ def interpolate(name: str, lo: float, hi: float, t: float | np.ndarray) -> float
     return float(out) if out.ndim == 0 else out
 
 
+#: Roles a column may be given (``--role COL=ROLE``): ``size`` and ``data`` (the loss must not rise as
+#: they grow), ``hook`` (a shape variable: a minimum inside the range allowed, bounded below as it
+#: grows), ``free`` (no constraint at all).
+ROLE_CHOICES = ("size", "data", "hook", "free")
+
+# Word parts of a column's name (split at ``_``, ``-``, spaces and case changes) that mark it.
+_PARAM_WORDS = frozenset({"param", "params", "parameter", "parameters", "nparams", "numparams"})
+_DATA_WORDS = frozenset({"token", "tokens", "characters", "chars", "data", "dataset", "samples", "examples"})
+_COMPUTE_WORDS = frozenset({"flops", "compute"})
+#: a ratio, a rate or a setting of the run, never a size or an amount of data, whatever else its name says
+_NEVER_GROWS = frozenset({"per", "ratio", "fraction", "frac", "proportion", "share", "lr", "learning", "rate",
+                          "bsz", "batch", "context", "ctx", "seq", "sequence", "len", "length", "warmup",
+                          "epochs", "epoch", "repetitions", "repeats", "repeat", "experts", "expert", "parallel",
+                          "vocab", "granularity", "topk", "sparsity", "steps"})
+
+
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in re.split(r"[_\W]+", name) if w]
+
+
+def infer_role(name: str) -> str:
+    """A column's role from its name as researchers write it: ``size``, ``data``, ``compute`` or
+    ``shape`` (hooks allowed; every column the rules below do not recognise).
+
+    ``size``: ``N``, ``Na``, ``N_<name>`` (``N_active``, ``N_dense``), ``model_size`` and names with a
+    word ``params``/``parameters`` (``num_params``, ``non_embedding_param_size``,
+    ``non_vocab_parameters``, ``dense_parameter_count``). ``data``: ``D``, ``D<digits>`` or ``D_<name>``
+    (``D1``, ``D_train``), and names with a word ``tokens``/``characters``/``data``/``samples``
+    (``num_tokens``, ``data_size``, ``num_characters``, ``unique_tokens``: more unique data at fixed
+    tokens lowers the loss too). ``compute``: ``C`` and names with ``flops``/``compute``. A name with a
+    word of a ratio or a setting (``per``, ``ratio``, ``proportion``, ``lr``, ``batch``, ``seq``,
+    ``context``, ``experts``, ``parallel``, ``vocab``, ``epochs``, ...) is never a size or data (a
+    parameter count such as ``non_vocab_parameters`` is the exception: its ``params`` word wins over
+    ``vocab``), and neither are counts such as ``E``, ``G``, ``num_experts``, ``vocab_size``,
+    ``parallel_size`` or ``bsz``.
+    """
+    if name in ROLES:
+        return ROLES[name]
+    words = _words(name)
+    ratio = {"per", "ratio", "fraction", "frac", "proportion", "share"} & set(words)
+    if ratio:
+        return "shape"
+    if _PARAM_WORDS & set(words) or name.lower() in ("model_size", "modelsize"):
+        return "size"
+    if re.fullmatch(r"N_[A-Za-z]\w*", name) and not _NEVER_GROWS & set(words[1:]) and \
+            words[1] not in ("layers", "layer", "heads", "head", "embd", "embed", "ctx", "vocab"):
+        return "size"
+    if _NEVER_GROWS & set(words):
+        return "shape"
+    if re.fullmatch(r"D(\d+|_[A-Za-z0-9]\w*)", name) or _DATA_WORDS & set(words):
+        return "data"
+    if name == "C" or _COMPUTE_WORDS & set(words):
+        return "compute"
+    return "shape"
+
+
 def role(name: str) -> str:
-    """A variable's role: ``size``, ``data``, ``shape`` or ``compute``; other columns are ``shape``."""
-    return ROLES.get(name, "shape")
+    """A variable's role: ``size``, ``data``, ``shape`` or ``compute`` (:func:`infer_role`)."""
+    return infer_role(name)
 
 
 def canonical(expr: sp.Expr, names: Iterable[str] | None = None) -> sp.Expr:

@@ -10,7 +10,7 @@ import pytest
 
 from lawfind import catalog, load_runs, parse_law
 from lawfind.admissible import Reason, Roles, Verdict, check_admissible
-from lawfind.errors import OptionError
+from lawfind.errors import LawfindWarning, OptionError
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,9 @@ def test_declared_decreasing_columns():
     table = load_runs(frame, features="dense_parameter_count,num_experts")
     law = parse_law("c + a*dense_parameter_count**0.05", table.features)
     vals = dict(c=1.0, a=0.1)
-    assert check_admissible(law, vals, table).ok  # an undeclared column is a shape variable
+    # a parameter count is a size by its name; declared a hook, the rise is allowed
+    assert check_admissible(law, vals, table).category == "rises with size"
+    assert check_admissible(law, vals, table, Roles.of(table, declared={"dense_parameter_count": "hook"})).ok
     roles = Roles.infer(table.features, ["dense_parameter_count"])
     assert roles.size == ("dense_parameter_count",) and roles.shape == ("num_experts",)
     v = check_admissible(law, vals, table, roles)
@@ -167,3 +169,82 @@ def test_which_catalogue_laws_lack_reference_constants():
     # checked after fitting, like every discovered law
     assert set(catalog.names()) - set(REFERENCE) == {"clark2022_bilinear", "clark2022_separable", "sldbench_moe",
                                                      "abnar2025", "tian2025", "lawfind_moe5"}
+
+
+# -- roles for any column, plausibility without roles, targets of any sign ----------------------------
+
+def _frame(**cols) -> pd.DataFrame:
+    return pd.DataFrame(cols)
+
+
+def test_roles_from_names_declared_roles_and_the_line():
+    rng = np.random.default_rng(0)
+    frame = _frame(params=10 ** rng.uniform(7, 9, 40), tokens=10 ** rng.uniform(9, 11, 40),
+                   num_experts=rng.choice([1, 8, 64], 40), lr=10 ** rng.uniform(-4, -2, 40), loss=3.0)
+    table = load_runs(frame, features="N=params,tokens,num_experts,lr")
+    roles = Roles.of(table)
+    assert (roles.size, roles.data, roles.shape, roles.free) == (("N",), ("tokens",), ("num_experts", "lr"), ())
+    assert roles.line() == "roles: size N (params); data tokens; hooks num_experts, lr; free -"
+    declared = Roles.of(table, declared={"params": "hook", "lr": "free", "num_experts": "size"})
+    assert (declared.size, declared.data, declared.shape, declared.free) == \
+        (("num_experts",), ("tokens",), ("N",), ("lr",))
+    with pytest.raises(OptionError, match="--role names 'tokns'.*did you mean 'tokens'"):
+        Roles.of(table, declared={"tokns": "data"})
+    with pytest.raises(OptionError, match="unknown role 'sise'.*did you mean 'size'"):
+        Roles.of(table, declared={"tokens": "sise"})
+
+
+def _sparsity_like(seed: int = 0):
+    """Columns whose names give no role: a ratio P and two widths X1, X2 (log scale, positive)."""
+    rng = np.random.default_rng(seed)
+    frame = _frame(P=rng.uniform(1.5, 12, 60), X1=rng.uniform(0.015, 0.3, 60), X2=rng.uniform(1.1, 4.6, 60), loss=3.0)
+    return load_runs(frame, features="P,X1,X2")
+
+
+def test_no_role_warns_and_still_checks_plausibility():
+    table = _sparsity_like()
+    roles = Roles.of(table)
+    assert roles.unconstrained
+    with pytest.warns(LawfindWarning, match="no column has a size or data role"):
+        roles.warn_if_unconstrained()
+    # a power beyond the limit in a column without a role
+    law = parse_law("c + a*X1**16.8", table.features)
+    assert check_admissible(law, dict(c=2.5, a=1.0), table).category == "implausible exponent"
+    # a log term falls without bound as its column grows: set aside, though within the data it is fine
+    law = parse_law("c - b*log(X2)", table.features)
+    v = check_admissible(law, dict(c=3.0, b=0.09), table)
+    assert v.category == "unbounded below" and "X2" in v.reason
+    # the same with a saturation (a power law) is bounded: kept
+    law = parse_law("c + b/X2**0.3", table.features)
+    assert check_admissible(law, dict(c=2.5, b=0.5), table).ok
+    # declared free, the column is not checked at all
+    law = parse_law("c - b*log(X2)", table.features)
+    assert check_admissible(law, dict(c=3.0, b=0.09), table, Roles.of(table, declared={"X2": "free"})).ok
+
+
+def test_a_hook_variable_that_lowers_the_loss_without_bound_is_set_aside():
+    rng = np.random.default_rng(2)
+    frame = _frame(N=10 ** rng.uniform(7, 9, 60), D=10 ** rng.uniform(9, 11, 60), E=rng.choice([1, 4, 16, 64], 60),
+                   loss=3.0)
+    table = load_runs(frame, features="N,D,E")
+    base = "E0 + A/N**0.3 + B/D**0.3"
+    vals = dict(E0=1.8, A=50.0, B=400.0, c=0.02)
+    assert check_admissible(parse_law(base + " - c*log(E)", table.features), vals, table).category == "unbounded below"
+    assert check_admissible(parse_law(base + " + c/E**0.5", table.features), vals, table).ok  # saturates
+    assert check_admissible(parse_law(base + " + c*log(E)**2", table.features), vals, table).ok  # a hook
+
+
+def test_a_negative_target_needs_no_positivity_only_a_bounded_fall():
+    rng = np.random.default_rng(3)
+    N, D = 10 ** rng.uniform(7, 9, 50), 10 ** rng.uniform(9, 11, 50)
+    table = load_runs(_frame(N=N, D=D, loss=-3 + 200 / N ** 0.3 + 100 / D ** 0.2), features="N,D")
+    assert table.scale == "linear"
+    law = parse_law("E + A/N**alpha + B/D**beta", table.features, params=("E",))
+    v = check_admissible(law, dict(E=-3.0, A=200.0, alpha=0.3, B=100.0, beta=0.2), table)
+    assert v.ok and v.limit == pytest.approx(-3.0, rel=1e-4)
+    # a log fall in data is unbounded below on any scale
+    law = parse_law("E + A/N**alpha - b*log(D)", table.features, params=("E",))
+    assert check_admissible(law, dict(E=-3.0, A=200.0, alpha=0.3, b=0.01), table).category == "unbounded below"
+    # rising with size is refused on the linear scale too
+    law = parse_law("E + A*N**alpha", table.features, params=("E",))
+    assert check_admissible(law, dict(E=-3.0, A=0.01, alpha=0.1), table).category == "rises with size"

@@ -78,12 +78,30 @@ def test_nan_inf(value, word):
         load_runs(f)
 
 
-@pytest.mark.parametrize("col", ["D", "N", "loss"])
+@pytest.mark.parametrize("col", ["D", "N"])
 def test_non_positive_where_log_taken(col):
     f = good()
-    f.loc[1, col] = 0.0 if col != "loss" else -1.0
+    f.loc[1, col] = 0.0
     with pytest.raises(DataError, match=rf"column '{col}' must be positive \(its log is taken\): row 1"):
         load_runs(f)
+
+
+def test_a_target_of_any_sign_is_read_on_the_linear_scale():
+    f = good()
+    assert load_runs(f).scale == "log"
+    f.loc[1, "loss"] = -1.0
+    table = load_runs(f)
+    assert table.scale == "linear" and table.spread == pytest.approx(float(np.std(f["loss"])))
+    assert table.subset(np.arange(3)).spread == table.spread  # fixed once per table
+    with pytest.raises(DataError, match=r"target 'loss' must be positive on the log scale: row 1 holds -1"):
+        load_runs(f, scale="log")
+    assert load_runs(good(), scale="linear").scale == "linear"
+
+
+def test_proportions_with_zeros_are_refused_clearly():
+    f = good().assign(p=[0.0, 0.5, 0.25, 0.0, 1.0, 0.5])
+    with pytest.raises(DataError, match=r"column 'p' holds proportions in \[0, 1\] with zeros \(rows 0, 3 hold 0\)"):
+        load_runs(f, features="N,D,p")
 
 
 def test_na_exceeds_n():
@@ -323,14 +341,14 @@ def test_malformed_tables_raise_only_our_errors(frame, features, where, seed, ex
     # whatever was accepted is clean, and holds the file's numbers
     assert seed != "nested seed" or text  # in a text file a list is the label "[0]"
     values = table.frame[list(table.features) + [table.target]].to_numpy(dtype=float)
-    assert np.isfinite(values).all() and (table.y > 0).all()
+    assert np.isfinite(values).all() and ((table.y > 0).all() if table.scale == "log" else (table.y <= 0).any())
     for name, col in {**table.columns, table.target: table.target}.items():
         expected = [_plain(c, text) for c in file_cells[col]]
         assert None not in expected, (col, list(frame[col]))
         np.testing.assert_array_equal(table.frame[name].to_numpy(), expected)
         if name == "S":
             assert ((0 <= table.frame[name]) & (table.frame[name] < 1)).all()
-        else:
+        elif name != table.target or table.scale == "log":
             assert (table.frame[name] > 0).all()
     if {"N", "Na"} <= set(table.features):
         assert (table.frame["Na"] <= table.frame["N"] * (1 + 1e-9)).all()

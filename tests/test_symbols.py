@@ -41,3 +41,20 @@ def test_interpolate_on_each_scale():
     grid = interpolate("D", 1e9, 1e11, np.linspace(0, 1, 3))
     np.testing.assert_allclose(grid, [1e9, 1e10, 1e11])
     assert isinstance(interpolate("N", 1.0, 4.0, 0.5), float)
+
+
+@pytest.mark.parametrize("name,expected", [
+    # sizes as researchers write them
+    *[(n, "size") for n in ("N", "Na", "params", "parameters", "num_params", "n_params", "non_embedding_param_size",
+                            "non_vocab_parameters", "N_active", "N_dense", "model_size", "dense_parameter_count")],
+    # amounts of data (unique tokens too: more unique data at fixed tokens lowers the loss)
+    *[(n, "data") for n in ("D", "tokens", "num_tokens", "data_size", "num_characters", "D1", "D2", "D_train",
+                            "unique_tokens")],
+    *[(n, "compute") for n in ("C", "flops")],
+    # counts, settings and ratios are never sizes or data: hooks
+    *[(n, "shape") for n in ("E", "G", "S", "P", "num_experts", "parallel_size", "vocab_size", "lr", "bsz",
+                             "batch_size", "seq_len", "context_length", "proportion_domain_1", "tokens_per_param",
+                             "n_layers", "N_layers", "batch_tokens", "width")],
+])
+def test_roles_from_the_names_researchers_write(name, expected):
+    assert symbols.infer_role(name) == expected

@@ -11,8 +11,9 @@ from ..errors import OptionError
 from ..export import latex_table
 from ..laws import identifiers
 from ..splits import default_holdout, holdout_split, kfold_splits
-from .common import (HOLDOUT, add_command, add_data_args, add_fit_args, add_formula_args, at_least, choice, console,
-                     err_console, fmt, load, names, output_file, print_table, resolve_law, wrote)
+from .common import (HOLDOUT, add_command, add_data_args, add_fit_args, add_formula_args, add_role_args, at_least,
+                     choice, console, declared_roles, err_console, fmt, load, names, output_file, print_table,
+                     resolve_law, wrote)
 
 EXAMPLE = "example:\n  lawfind compare runs/moe_study.parquet --laws all --holdout \"N>=2e6\" --latex compare.tex"
 
@@ -28,6 +29,7 @@ def register(sub) -> None:
     p.add_argument("--decreasing", type=names, default=(),
                    help="columns that grow with the model size, beside N and Na, e.g. dense_parameter_count: "
                         "the default holdout splits on the first of them where the table has no N")
+    add_role_args(p)
     p.add_argument("--kfold", type=at_least(2), help="rank on a random k-fold split instead")
     p.add_argument("--rank-by", type=choice("metric", RANK_BY), default="r2", help="r2 (default), nmse, nmae, rmse_log, aic or bic")
     p.add_argument("--latex", help="write the ranked table as a booktabs LaTeX table")
@@ -43,7 +45,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if unused:
         raise OptionError(f"--params names {sorted(unused)}, which no formula of --laws uses")
     table = load(args)
-    roles = Roles.infer(table.features, args.decreasing)  # a misnamed column is refused before any fit
+    roles = Roles.of(table, args.decreasing, declared_roles(args))  # a misnamed column is refused before any fit
     laws = [resolve_law(n, table, params=tuple(p for p in args.params if p in identifiers(n))) for n in names]
     if args.kfold:
         split = kfold_splits(table, args.kfold, args.seed)[0]
@@ -55,10 +57,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
                             n_starts=args.starts, seed=args.seed,
                             progress=lambda name: status.update(f"fitting {name}"))
     rows = [[str(i), r.law.name, r.law.certainty, str(r.metrics.n_params), fmt(r.metrics.r2), fmt(r.metrics.nmse),
-             fmt(r.metrics.nmae), fmt(r.metrics.rmse_log), f"{r.metrics.aic:.1f}", f"{r.metrics.bic:.1f}"]
+             fmt(r.metrics.nmae), fmt(r.metrics.rmse), f"{r.metrics.aic:.1f}", f"{r.metrics.bic:.1f}"]
             for i, r in enumerate(comp.rows, 1)]
     print_table(f"train {int(split.train.sum())} runs, test {int(split.test.sum())} runs ({split.description})",
-                rows, ["rank", "law", "certainty", "k", "R2", "NMSE", "NMAE", "RMSE log", "AIC", "BIC"])
+                rows, ["rank", "law", "certainty", "k", "R2", "NMSE", "NMAE",
+                       "RMSE log" if table.scale == "log" else "RMSE", "AIC", "BIC"])
     for name, why in comp.skipped:
         console.print(f"[yellow]skipped[/] {name}: {why}")
     if tex:

@@ -133,7 +133,7 @@ def _law(data: DiscoveryFolder) -> dict:
             "expression": record.expression if isinstance(record.expression, str)
             else "\n".join(f"{level}: {text}" for level, text in record.expression.items()),
             "columns": {k: v for k, v in (record.columns or {}).items() if k != v},
-            "fit_notes": list(record.warnings)}
+            "fit_notes": list(record.warnings), "scale": (record.fit or {}).get("scale") or "log"}
 
 
 def _front(data: DiscoveryFolder) -> dict:
@@ -162,7 +162,8 @@ def _front(data: DiscoveryFolder) -> dict:
 def _fit(runs: pd.DataFrame, features: tuple[str, ...], group: str | None = None) -> dict:
     y, pred, split = (runs[c].to_numpy() for c in ("loss", "predicted", "split"))
     y, pred = y.astype(float), pred.astype(float)
-    res = np.log(pred) - np.log(y)
+    with np.errstate(all="ignore"):  # residuals of log loss, or in the target's units where it has values <= 0
+        res = pred - y if (y <= 0).any() else np.log(pred) - np.log(y)
     rows = [{"split": s, "n": int(m.sum()), "rmse": float(np.sqrt(np.mean(res[m] ** 2))),
              "bias": float(np.mean(res[m])), "worst": float(np.max(np.abs(res[m])))}
             for s in SPLITS if (m := split == s).any()]
