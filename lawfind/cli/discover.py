@@ -231,7 +231,7 @@ def _print(disc: Discovery, console) -> None:
             console.print(f"  {level}: " + ", ".join(f"{p}={values[p]:.4g}" for p in disc.best_.per_group),
                           markup=False)
     error = f"RMSE of log loss {m.rmse_log:.4g}" if log else \
-        f"RMSE {m.rmse:.4g} (linear scale: {disc.table_.target} has values <= 0 or --scale linear)"
+        f"RMSE of {disc.table_.target} {m.rmse:.4g} (linear scale)"
     ev = disc.splits_.evidence
     if ev is not None:
         console.print(f"decided by {ev.describe()}", markup=False)

@@ -92,6 +92,16 @@ class _Context:
     ranges: dict[str, tuple[float, float]]
     y_min: float
     y_med: float
+    #: the target's spread where it is read on a linear scale (a target of any sign), else None
+    linear_spread: float | None = None
+
+    @property
+    def amplitude(self) -> float:
+        """The size of the loss's terms above its limit: the median loss (log scale), or the median's
+        height above the smallest target plus half the spread (linear scale: the limit may be < 0)."""
+        if self.linear_spread is None:
+            return self.y_med
+        return self.y_med - self.y_min + 0.5 * self.linear_spread
 
     def l_range(self, var: str) -> tuple[float, float]:
         lo, hi = self.ranges[var]
@@ -138,7 +148,11 @@ def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[s
             alts.append({name: lo + q * (hi - lo)})
         return sym
 
-    E0 = par("E0", (0.1 * ctx.y_min, 0.9 * ctx.y_min), (0.0, None), start=0.5 * ctx.y_min)
+    if ctx.linear_spread is None:
+        E0 = par("E0", (0.1 * ctx.y_min, 0.9 * ctx.y_min), (0.0, None), start=0.5 * ctx.y_min)
+    else:  # a limit of any sign, below the smallest target
+        s = ctx.linear_spread
+        E0 = par("E0", (ctx.y_min - 2 * s, ctx.y_min), (None, None), start=ctx.y_min - 0.5 * s)
     expr = E0
     principal = form.model[0] if form.model else None
 
@@ -148,7 +162,7 @@ def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[s
         # that add up to 0.3
         share = 0.3 / len(form.model)
         mid = sum(0.5 * math.log(ctx.ranges[v][0] * ctx.ranges[v][1]) for v in form.model)
-        A_mid = 0.4 * ctx.y_med * math.exp(share * mid)
+        A_mid = 0.4 * ctx.amplitude * math.exp(share * mid)
         A = par("A", (A_mid / 30, A_mid * 30), (1e-30, None), log=True, start=A_mid)
         term = A
         for i, v in enumerate(form.model):
@@ -163,7 +177,7 @@ def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[s
     # the data term
     if form.data:
         lo, hi = ctx.ranges[form.data]
-        B_mid = 0.4 * ctx.y_med * math.sqrt(lo * hi) ** 0.3
+        B_mid = 0.4 * ctx.amplitude * math.sqrt(lo * hi) ** 0.3
         B = par("B", (B_mid / 30, B_mid * 30), (1e-30, None), log=True, start=B_mid)
         beta = par("beta", (0.05, 0.8), (1e-4, 3.0), start=0.3)
         for b in form.blocks:
@@ -306,6 +320,8 @@ class GrammarEngine:
         Seed of the fits' starts.
     decreasing:
         Columns that grow with the model size (the loss must not rise with them), beside ``N, Na``.
+    roles:
+        Declared roles, ``((column, "size"|"data"|"hook"|"free"), ...)`` (:meth:`lawfind.admissible.Roles.infer`).
     factor:
         How far beyond the data a form's shape is checked (:func:`lawfind.admissible.check_admissible`).
     n_keep:
@@ -319,11 +335,12 @@ class GrammarEngine:
     time_budget: float | None = None
     seed: int = 0
     decreasing: tuple[str, ...] = ()
+    roles: tuple[tuple[str, str], ...] = ()
     factor: float = EXTRAPOLATION_FACTOR
     n_keep: int = 30
     n_jobs: int | None = None
     name: str = field(default="grammar", init=False)
-    OPTIONS: ClassVar[frozenset[str]] = frozenset({"beam", "max_depth", "time_budget", "seed", "decreasing",
+    OPTIONS: ClassVar[frozenset[str]] = frozenset({"beam", "max_depth", "time_budget", "seed", "decreasing", "roles",
                                                    "factor", "n_keep", "n_jobs"})
 
     def __post_init__(self) -> None:
@@ -332,8 +349,9 @@ class GrammarEngine:
 
     def search(self, table: RunTable, *, progress: Progress | None = None) -> list[Candidate]:
         t0 = time.monotonic()
-        ctx = _Context(tuple(table.features), Roles.infer(table.features, self.decreasing), table.ranges(),
-                       float(table.y.min()), float(np.median(table.y)))
+        ctx = _Context(tuple(table.features), Roles.of(table, self.decreasing, dict(self.roles)), table.ranges(),
+                       float(table.y.min()), float(np.median(table.y)),
+                       table.spread if table.scale == "linear" else None)
         seen: dict[str, _Node] = {}
 
         def out_of_time() -> bool:
@@ -390,6 +408,6 @@ class GrammarEngine:
         verdict = check_admissible(law, fit.values, table, ctx.roles, factor=self.factor, symbolic=False)
         if not verdict.ok:
             return None
-        bic = log_fit_stats(table.y, fit.predict(table), fit.n_params)[2]
+        bic = log_fit_stats(table.y, fit.predict(table), fit.n_params, table.scale)[2]
         return _Node(form, law, fit, bic) if math.isfinite(bic) else None
 
