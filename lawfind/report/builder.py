@@ -146,7 +146,7 @@ def _front(data: DiscoveryFolder) -> dict:
     rows = []
     for i, r in eq.iterrows():
         rows.append({"chosen": i == best, "k": int(r["n_params"]), "extrap": r["loss"], "se": r["loss_se"],
-                     "test": r.get("test_rmse_log"), "r2": r.get("test_r2"), "admissible": bool(r["admissible"]),
+                     "test": _on_scale(r), "r2": r.get("test_r2"), "admissible": bool(r["admissible"]),
                      "reason": _text(r.get("reason")), "source": _text(r.get("source")),
                      "law": Markup(_mathml_text(r["sympy_format"]))})
     aside = sel.set_aside
@@ -157,6 +157,14 @@ def _front(data: DiscoveryFolder) -> dict:
             "aside": [{"reason": k, "count": n, "example": examples.get(k, "")}
                       for k, n in sorted(aside.items(), key=lambda kv: -kv[1])],
             "n_aside": sum(aside.values()), "measured": int(np.isfinite(cand["extrap_rmse_log"]).sum())}
+
+
+def _on_scale(row: pd.Series) -> float | None:
+    """A front row's test RMSE: of log loss, or (a linear target scale, where that is NaN) of the target."""
+    value = row.get("test_rmse_log")
+    if value is None or not np.isfinite(value):
+        value = row.get("test_rmse", value)
+    return value
 
 
 def _fit(runs: pd.DataFrame, features: tuple[str, ...], group: str | None = None) -> dict:
