@@ -65,7 +65,7 @@ Reporter = Callable[[str, int, int, str], None]
 #: left); refinement only if it starts before this share; the ends of refitting, refining and
 #: extrapolating (candidates not done by then are given up). The front's checks and the final fit with
 #: its bootstrap take the rest.
-_SHARE = {"operon": 0.25, "search": 0.6, "refine": 0.7, "refit_end": 0.72, "refine_end": 0.78, "extrapolate_end": 0.88, "end": 0.97}
+_SHARE = {"operon": 0.25, "search": 0.6, "refine": 0.7, "prescreen_end": 0.64, "refit_end": 0.72, "refine_end": 0.78, "extrapolate_end": 0.88, "end": 0.97}
 #: Engines whose candidates are built from the blocks of published laws.
 _STRUCTURED = ("grammar", "catalog")
 #: Engines whose candidates are free-form expressions (refined: snapped and pruned).
@@ -398,7 +398,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                 if key not in best or s.fit.objective < best[key].fit.objective:
                     best[key] = s
 
-        candidates, unfit = self._prescreen(candidates, sel)
+        candidates, unfit = self._prescreen(candidates, sel, self._deadline(t0, "prescreen_end"))
         for f in unfit:
             keep(f)
 
@@ -429,11 +429,12 @@ class Discovery(RegressorMixin, BaseEstimator):
             keep(s)
         return list(best.values()), list(failed.values())
 
-    def _prescreen(self, candidates: list[Candidate], sel: RunTable) -> tuple[list[Candidate], list[Failed]]:
+    def _prescreen(self, candidates: list[Candidate], sel: RunTable,
+                   deadline: float | None = None) -> tuple[list[Candidate], list[Failed]]:
         """Free-form expressions, tidied and deduplicated by structure, ranked by the BIC of their
         engine's own constants on the selection runs; the best ``max_free`` go on to be refitted (the
         engines' constants are fitted already, so the ranking costs no fit). Expressions that raise on
-        the way come back apart."""
+        the way come back apart; past ``deadline`` (a time budget) the rest are not looked at."""
         keep = [c for c in candidates if c.law is not None or c.catalog_name is not None]
         n_free = self.max_free if self.time_budget is None else max(5, self.max_free // 2)
         ranked: dict[str, tuple[float, Candidate]] = {}
@@ -441,6 +442,8 @@ class Discovery(RegressorMixin, BaseEstimator):
         for c in candidates:
             if c.law is not None or c.catalog_name is not None:
                 continue
+            if deadline is not None and time.monotonic() >= deadline:
+                break
             try:
                 expr = tidy(c.expr)
                 if not expr.free_symbols or expr.has(sp.zoo, sp.nan, sp.oo):
@@ -503,7 +506,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         level by level; forms that cannot be fitted so are dropped."""
         declared = None if self.per_group is None else tuple(self.per_group)
 
-        def one(r: Scored) -> Scored | None:
+        def one(r: Scored) -> tuple[FitResult, float, float, Verdict] | None:
             fit = choose_per_group(r.law, sel, {k: r.fit.values[k] for k in r.law.param_names},
                                    declared=declared, seed=self.seed)
             if fit is None:
@@ -511,9 +514,13 @@ class Discovery(RegressorMixin, BaseEstimator):
             rmse, _, bic = log_fit_stats(sel.y, fit.predict(sel), fit.n_params, sel.scale)
             verdict = grouped_verdict(r.law, fit, sel, roles, factor=self.extrapolation_factor, seed=self.seed,
                                       symbolic=False)
-            return replace(r, fit=fit, bic=bic if math.isfinite(bic) else math.inf, train_rmse=rmse, verdict=verdict)
+            return fit, rmse, bic if math.isfinite(bic) else math.inf, verdict
 
-        out = [s for s in parallel_map(one, rows, self.n_jobs, lambda d, t: report("groups", d, t, "")) if s]
+        out = []
+        for r, got in zip(rows, parallel_map(one, rows, self.n_jobs, lambda d, t: report("groups", d, t, ""))):
+            if got is not None:  # the row keeps its own law object (a worker returns a copy): candidates_ match by it
+                fit, rmse, bic, verdict = got
+                out.append(replace(r, fit=replace(fit, law=r.law), bic=bic, train_rmse=rmse, verdict=verdict))
         return [s for s in out if s.verdict.ok or not self.admissible]
 
     def _predict_groups(self, fit: FitResult, X) -> np.ndarray:

@@ -166,3 +166,20 @@ def test_two_targets_in_one_call_write_two_laws(tmp_path, capsys):
     la, lb = predict(Predictor.from_record(a), x)["loss"][0], predict(Predictor.from_record(b), x)["loss"][0]
     assert lb == pytest.approx(1.1 * la + 0.2, rel=0.02)
     assert (out / "index.html").read_text().count("<a href=") == 2
+
+
+@pytest.mark.slow
+def test_discover_cli_group_with_report(tmp_path, capsys):
+    """The command line (worker processes, a report): the chosen law is marked in candidates.csv, the
+    report shows the constants per group and a figure coloured by group."""
+    data = tmp_path / "runs.csv"
+    two_datasets().to_csv(data, index=False)
+    out = tmp_path / "out"
+    assert main(["discover", str(data), "--group", "dataset", "--engine", "grammar", "--max-depth", "2", "--beam", "2",
+                 "--bootstrap", "20", "--out", str(out)]) == 0
+    assert "constants per dataset" in capsys.readouterr().out
+    cand = pd.read_csv(out / "candidates.csv")
+    record = load_discovery(out)
+    assert cand["chosen"].sum() == 1 and int(cand.loc[cand["chosen"], "n_params"].iloc[0]) == len(record.parameters)
+    page = (out / "report.html").read_text()
+    assert "by dataset" in page and "pile" in page and "c4" in page

@@ -32,7 +32,9 @@ ENGINE_CHOICES = ("default", *ENGINES)
 EXAMPLE = ("example:\n  lawfind discover runs/planted_moe5.parquet --out out/discover\n"
            "  lawfind discover clark.csv.gz --target loss_validation --features num_experts,dense_parameter_count "
            "--decreasing dense_parameter_count --where \"step == 249000\" --holdout \"dense_parameter_count>=3e8\" "
-           "--out out/clark")
+           "--out out/clark\n"
+           "  lawfind discover two_datasets.csv --group dataset --out out/grouped   (one form, constants per dataset)\n"
+           "  lawfind discover runs.csv --target loss_a,loss_b --out out/both   (one law per target, index.html)")
 
 
 def register(sub) -> None:
