@@ -371,7 +371,8 @@ class GrammarEngine:
             if out_of_time():
                 break
             tick = None if progress is None else (lambda d, t, k=depth: progress(d, t, f"depth {k}"))
-            nodes = parallel_map(lambda fp: self._fit(fp[0], ctx, table, fp[1]), pairs, self.n_jobs, tick)
+            deadline = None if self.time_budget is None else t0 + self.time_budget
+            nodes = parallel_map(lambda fp: self._fit(fp[0], ctx, table, fp[1]), pairs, self.n_jobs, tick, deadline)
             fitted = [(n, p) for n, (_, p) in zip(nodes, pairs) if n is not None]
             for n, _ in fitted:
                 seen[n.form.key()] = n
