@@ -7,12 +7,13 @@ from .compare import Comparison, compare_laws
 from .data import RunTable, load_runs
 from .discovery import Discovery, discover
 from .errors import DataError, FitError, FormulaError, LawfindError, OptionError
-from .export import latex, latex_fit, latex_table, load_fit, numpy_callable, save_fit, torch_callable
+from .export import latex, latex_fit, latex_table, numpy_callable, torch_callable
+from .record import load_fit, save_fit
 from .fit import FitResult, fit_law
 from .laws import Law, Param, parse_law
 from .splits import holdout_split, kfold_splits
 
-__version__ = "0.1.0"  # the package's one version: pyproject.toml reads it ([tool.setuptools.dynamic])
+from .version import __version__
 
 __all__ = [
     "catalog", "Comparison", "compare_laws", "holdout_split", "kfold_splits", "RunTable", "load_runs",

@@ -686,7 +686,10 @@ class Discovery(RegressorMixin, BaseEstimator):
         from .record import save_discovery
 
         self._check()
-        return save_discovery(self, folder, provenance=provenance, report=report)
+        writer = None
+        if report:
+            from .report import write_report as writer
+        return save_discovery(self, folder, provenance=provenance, report=writer)
 
     def summary(self) -> str:
         """One line on the candidates: how many, how many set aside and why."""

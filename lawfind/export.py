@@ -22,9 +22,8 @@ from .metrics import Metrics
 
 if TYPE_CHECKING:  # for annotations only: comparing builds on export, not the other way round
     from .compare import Comparison
-    from .record import LawRecord
 
-__all__ = ["latex", "mathml", "latex_fit", "latex_groups", "latex_record", "latex_table", "booktabs", "fit_to_dict", "save_fit", "write_json", "load_fit",
+__all__ = ["latex", "mathml", "latex_fit", "latex_groups", "latex_record", "latex_table", "booktabs", "write_json",
            "bootstrap_replicates", "numpy_callable", "torch_callable"]
 
 _NAMES = {"Na": r"N_{a}", "E0": r"E_{0}", "L0": r"L_{0}", "N_c": r"N_{c}", "D_c": r"D_{c}",
@@ -229,22 +228,6 @@ def _escape(text: str) -> str:
     return text
 
 
-def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int = 4,
-                ranges: Mapping[str, tuple[float, float]] | None = None) -> dict:
-    """JSON-ready record of a fitted law: expression, parameters with intervals, metrics, the data's
-    ranges and hash, and the bootstrap replicates (:meth:`lawfind.record.LawRecord.from_fit`)."""
-    from .record import LawRecord
-
-    return LawRecord.from_fit(fit, metrics, precision, ranges).to_dict()
-
-
-def save_fit(path: str | Path, fit: FitResult, metrics: Metrics | None = None, extra: Mapping | None = None,
-             ranges: Mapping[str, tuple[float, float]] | None = None) -> Path:
-    """Write :func:`fit_to_dict` (plus ``extra`` keys) as JSON; :func:`load_fit` and
-    :func:`lawfind.record.load_discovery` read it back."""
-    return write_json(path, {**fit_to_dict(fit, metrics, ranges=ranges), **(extra or {})})
-
-
 def _json_default(o: object) -> object:
     if isinstance(o, (np.integer, np.floating, np.bool_)):
         return o.item()
@@ -264,19 +247,6 @@ def write_json(path: str | Path, record: Mapping) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, default=_json_default))
     return path
-
-
-def load_fit(path: str | Path) -> tuple[Law, dict[str, float], dict]:
-    """Read a fitted law (a ``fit --out`` file, a ``best.json`` or a discovery's folder): the law, its
-    parameter values and the whole record as a dict.
-
-    The typed record is :func:`lawfind.record.load_discovery`'s, through which this reads. Only files
-    without per-group parameters give a single set of values.
-    """
-    from .record import load_discovery
-
-    record = load_discovery(path)
-    return record.law, record.values, record.to_dict()
 
 
 def bootstrap_replicates(record: Mapping) -> list[dict[str, float]]:

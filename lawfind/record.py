@@ -20,7 +20,7 @@ A discovery's folder, written by :func:`save_discovery` (:meth:`lawfind.discover
 ==============================  ===================================================================
 
 :func:`load_discovery` reads the record back from a folder, its ``best.json`` or a ``fit --out``
-file; :func:`lawfind.export.load_fit`, :meth:`lawfind.predict.Predictor.from_json`, the report
+file; :func:`load_fit`, :meth:`lawfind.predict.Predictor.from_json`, the report
 (:func:`lawfind.report.read_folder`) and ``lawfind optimize`` all read through it.
 """
 
@@ -32,7 +32,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,13 +44,12 @@ from .errors import DataError, FormulaError, OptionError, show_path
 from .export import latex_fit, write_json
 from .laws import FUNCTIONS, Law, Param, identifiers, parse_law
 
-if TYPE_CHECKING:
-    from .discovery import Discovery
+if TYPE_CHECKING:  # ``Discovery`` (lawfind.discovery, which imports this module's readers) stays a name
     from .fit import FitResult
     from .metrics import Metrics
 
 __all__ = ["LawRecord", "Parameter", "Admissibility", "Selection", "load_discovery", "save_discovery", "save_index",
-           "folder_name", "target_lines",
+           "folder_name", "target_lines", "fit_to_dict", "save_fit", "load_fit",
            "FORMAT_VERSION", "BEST", "OUTPUTS"]
 
 #: The version of the record's format that this lawfind writes (0: a record from before versions).
@@ -547,13 +546,14 @@ def load_discovery(path: str | Path) -> LawRecord:
 # ---- writing a discovery's folder -----------------------------------------------------------------
 
 def save_discovery(disc: Discovery, folder: str | Path, *, provenance: Mapping | None = None,
-                   report: bool = False) -> list[Path]:
+                   report: Callable[[Path], object] | None = None) -> list[Path]:
     """Write a fitted discovery's folder, whole or not at all.
 
     Writes ``equations.csv`` (the front), ``candidates.csv`` (every scored candidate), ``runs.csv``
     (every run, its split and prediction), ``best.json`` (:class:`LawRecord`, with ``provenance``
-    where given), ``best.tex``, the plots, and with ``report`` also ``report.html`` and
-    ``optima.json`` (:func:`lawfind.report.write_report`).
+    where given), ``best.tex``, the plots, and, where ``report`` is given (the page's writer,
+    :func:`lawfind.report.write_report`, called on the folder before it is put in place), also
+    ``report.html`` and ``optima.json``.
 
     Everything is written first to a temporary folder beside ``folder`` (``.NAME.*.partial``) and
     then put in place: a new ``folder`` is renamed into place in one step. Into an existing folder,
@@ -586,10 +586,8 @@ def save_discovery(disc: Discovery, folder: str | Path, *, provenance: Mapping |
         new = staging / folder.name  # the folder's own name, which the report shows where it lacks a data file
         new.mkdir()
         write_files(disc, new, provenance)
-        if report:
-            from .report import write_report
-
-            write_report(new)
+        if report is not None:
+            report(new)
         return _put_in_place(new, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -693,3 +691,28 @@ def _put_in_place(new: Path, folder: Path) -> list[Path]:
     for name in names:
         os.replace(new / name, folder / name)
     return [folder / n for n in sorted(names)]
+
+
+def fit_to_dict(fit: FitResult, metrics: Metrics | None = None, precision: int = 4,
+                ranges: Mapping[str, tuple[float, float]] | None = None) -> dict:
+    """JSON-ready record of a fitted law: expression, parameters with intervals, metrics, the data's
+    ranges and hash, and the bootstrap replicates (:meth:`lawfind.record.LawRecord.from_fit`)."""
+    return LawRecord.from_fit(fit, metrics, precision, ranges).to_dict()
+
+
+def save_fit(path: str | Path, fit: FitResult, metrics: Metrics | None = None, extra: Mapping | None = None,
+             ranges: Mapping[str, tuple[float, float]] | None = None) -> Path:
+    """Write :func:`fit_to_dict` (plus ``extra`` keys) as JSON; :func:`load_fit` and
+    :func:`lawfind.record.load_discovery` read it back."""
+    return write_json(path, {**fit_to_dict(fit, metrics, ranges=ranges), **(extra or {})})
+
+
+def load_fit(path: str | Path) -> tuple[Law, dict[str, float], dict]:
+    """Read a fitted law (a ``fit --out`` file, a ``best.json`` or a discovery's folder): the law, its
+    parameter values and the whole record as a dict.
+
+    The typed record is :func:`load_discovery`'s, through which this reads. Only files
+    without per-group parameters give a single set of values.
+    """
+    record = load_discovery(path)
+    return record.law, record.values, record.to_dict()

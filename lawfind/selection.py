@@ -24,7 +24,7 @@ from .errors import FitError, OptionError, check_choice
 from .fit import fit_law
 from .laws import Law
 from .metrics import residuals
-from .splits import LADDER as _LADDER, ladder_rungs
+from .splits import LADDER as _LADDER, MIN_FIT_SIZES as _MIN_FIT_LEVELS, ladder_rungs, too_few_sizes
 from .symbols import role
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ __all__ = ["Origin", "Extrapolation", "Axes", "Evidence", "rolling_origins", "pl
            "TRUST"]
 
 MODEL_SELECTION = ("1se", "best", "accuracy", "score")
-_MIN_FIT_LEVELS = 3  # distinct sizes an origin is fitted on: E0 + A N^-a has three constants in N
 _SIZE_STEPS = 2  # size steps that are enough on their own: fewer, and data and compute steps join them
 
 
@@ -232,15 +231,6 @@ def _keep_sizes(table: RunTable, axes: Axes, origins: list[Origin]) -> list[Orig
 
     need = min(_MIN_FIT_LEVELS, n_sizes(np.ones(len(x), bool)))
     return [o for o in origins if n_sizes(o.fit) >= need and o.fit.sum() >= 10]
-
-
-def too_few_sizes(column: str, k: int, where: str = "") -> OptionError:
-    """The one-line refusal of a table with fewer than three sizes."""
-    return OptionError(
-        f"'{column}' takes {k} distinct size(s){where}, and a law in it needs at least {_MIN_FIT_LEVELS}: a power "
-        f"law in size with an irreducible loss (E0 + A*{column}^-a) has three constants in size, which {k} size(s) "
-        f"cannot tell apart; add runs at a third size{', or choose a --holdout that keeps three' if where else ''}, "
-        f"or leave '{column}' out of --features to fit along the other columns")
 
 
 #: How much an extrapolation error is worth, by the steps that measured it (see :func:`evidence`).

@@ -30,6 +30,8 @@ RUNG = 1.25
 FEW_SIZES = 5
 #: Sizes selection keeps at least where it can: three to fit a law in size on, one to score.
 _SELECTION_SIZES = 4
+#: Distinct sizes a law in size is fitted on at least: E0 + A N^-a has three constants in N.
+MIN_FIT_SIZES = 3
 
 _OPS: dict[str, Callable] = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
                              "==": operator.eq, "!=": operator.ne}
@@ -115,7 +117,6 @@ def default_split(table: RunTable, size: str | None, data: str | None, fraction:
     if rungs is None or len(rungs) > FEW_SIZES:
         return holdout_split(table, f"top:{size}:{fraction:g}")
     if len(rungs) < 3:
-        from .selection import too_few_sizes
 
         raise too_few_sizes(size, len(rungs))
     if data is not None:
@@ -191,3 +192,12 @@ def kfold_splits(table: RunTable, k: int = 5, seed: int = 0) -> list[Split]:
         test[f] = True
         out.append(Split(~test, test, f"fold {i + 1}/{k}"))
     return out
+
+
+def too_few_sizes(column: str, k: int, where: str = "") -> OptionError:
+    """The one-line refusal of a table with fewer than three sizes."""
+    return OptionError(
+        f"'{column}' takes {k} distinct size(s){where}, and a law in it needs at least {MIN_FIT_SIZES}: a power "
+        f"law in size with an irreducible loss (E0 + A*{column}^-a) has three constants in size, which {k} size(s) "
+        f"cannot tell apart; add runs at a third size{', or choose a --holdout that keeps three' if where else ''}, "
+        f"or leave '{column}' out of --features to fit along the other columns")

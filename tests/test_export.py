@@ -10,9 +10,9 @@ import sympy as sp
 
 from lawfind import catalog
 from lawfind.errors import LawfindError
-from lawfind.export import (booktabs, latex, latex_fit, latex_record, load_fit, mathml, numpy_callable, save_fit,
-                            torch_callable, write_json)
+from lawfind.export import booktabs, latex, latex_fit, latex_record, mathml, numpy_callable, torch_callable, write_json
 from lawfind.fit import fit_law
+from lawfind.record import load_fit, save_fit
 
 
 def test_latex_precision_from_the_printer():

@@ -12,7 +12,7 @@ from lawfind import catalog
 from lawfind.cli import main
 from lawfind.data import load_runs
 from lawfind.errors import OptionError
-from lawfind.export import save_fit
+from lawfind.record import save_fit
 from lawfind.fit import fit_law
 from lawfind.predict import Predictor, average_laws, out_of_range, parse_point, predict
 

@@ -9,7 +9,7 @@ import pytest
 
 from lawfind import catalog
 from lawfind.errors import DataError
-from lawfind.export import fit_to_dict, load_fit, save_fit
+from lawfind.record import fit_to_dict, load_fit, save_fit
 from lawfind.fit import fit_law
 from lawfind.predict import Predictor
 from lawfind.record import FORMAT_VERSION, LawRecord, load_discovery

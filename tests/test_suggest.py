@@ -10,7 +10,7 @@ from lawfind import catalog
 from lawfind.cli import main
 from lawfind.data import load_runs
 from lawfind.errors import OptionError
-from lawfind.export import save_fit
+from lawfind.record import save_fit
 from lawfind.fit import fit_law
 from lawfind.planted import planted_law, sample
 from lawfind.predict import Predictor

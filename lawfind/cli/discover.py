@@ -195,7 +195,7 @@ def _missing(path: Path) -> bool:
 def provenance(args: argparse.Namespace, disc: Discovery, started: str) -> dict:
     """Where a discovery came from: lawfind's version, the command, the data file and its SHA-256, the
     seed, when it started and how long it took."""
-    from .. import __version__
+    from ..version import __version__
 
     argv = getattr(args, "argv", None)
     return {"lawfind": __version__, "command": "lawfind " + shlex.join(argv) if argv is not None else None,

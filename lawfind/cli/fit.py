@@ -6,7 +6,8 @@ import argparse
 
 from rich.markup import escape
 
-from ..export import latex_fit, save_fit
+from ..export import latex_fit
+from ..record import save_fit
 from ..fit import fit_law
 from ..laws import parse_ranges
 from .common import (add_command, add_data_args, add_fit_args, add_formula_args, at_least, check_params, console, err_console, fmt,

@@ -21,7 +21,8 @@ import sympy as sp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .. import __version__, plots
+from .. import plots
+from ..version import __version__
 from ..data import RunTable
 from ..effects import loss_surface
 from ..export import latex_groups, mathml, write_json

@@ -10,7 +10,6 @@ features, loss, split (``test``, ``largest slice`` or ``selection``) and the cho
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,7 @@ import sympy as sp
 from ..groups import shared_form
 from ..metrics import metrics
 
-if TYPE_CHECKING:
-    from ..discovery import Discovery
+# ``Discovery`` in the annotations is lawfind.discovery's, named, not imported (it saves these tables)
 
 __all__ = ["candidates_table", "candidate_fields", "runs_table", "split_labels", "SPLITS"]
 

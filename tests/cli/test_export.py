@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lawfind import catalog
 from lawfind.cli import main
-from lawfind.export import save_fit
+from lawfind.record import save_fit
 from lawfind.fit import fit_law
 
 from .conftest import one_line_error

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lawfind.export import load_fit
+from lawfind.record import load_fit
 
 
 @pytest.mark.slow
