@@ -227,7 +227,7 @@ def main() -> None:
         for name in args.kinds.split(","):
             for row in run_kind(name, KINDS[name], folder, args.seed):
                 rows.append(row)
-                print(row, flush=True)
+                print(f"{row[0]}: {row[1]} done in {row[6]:.0f} s", flush=True)
     print()
     print("| table | question | truth | lawfind | error | within 2 % / refused cleanly | seconds |")
     print("|---|---|---|---|---|---|---|")

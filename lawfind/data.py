@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from .errors import DataError, LawfindError, OptionError, check_choice, did_you_mean, printable, show_path
 from .files import SUFFIXES, Unreadable, read_table
-from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET, MEANINGS, scale
+from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET, MEANINGS, infer_role, scale
 
 __all__ = ["RunTable", "load_runs", "read_table", "parse_features", "REPEATS", "SUFFIXES", "SCALES", "target_scale"]
 #: What to do with repeated configurations that no seed column tells apart.
@@ -447,7 +447,11 @@ def _load(source, label: str, target: str, features, group: str | None, where: s
     else:
         pairs = [(c, col(c)) for c in DEFAULT_FEATURES if col(c) in frame.columns]
         if not pairs:
-            _column(frame, DEFAULT_FEATURES[0], "feature")  # raises with a did-you-mean
+            pairs = _named_features(frame, {col(target), col(group) if group else None, col("seed")})
+            if not pairs:
+                _column(frame, DEFAULT_FEATURES[0], "feature")  # raises with a did-you-mean
+            notes += (f"features from the column names: {', '.join(c for c, _ in pairs)} (a size, data or "
+                         "compute by its name; --features to choose others)",)
     names = [n for n, _ in pairs]
     for role, name in (("target", target), ("group", group)):
         if name is not None and name in names:
@@ -476,6 +480,15 @@ def _load(source, label: str, target: str, features, group: str | None, where: s
     spread = float(np.std(y)) if len(y) > 1 and np.std(y) > 0 else 1.0
     return RunTable(out.reset_index(drop=True), tuple(names), target, group, dict(pairs), label,
                     int(out.duplicated(keys, keep=False).sum()), notes, chosen, spread)
+
+
+def _named_features(frame: pd.DataFrame, taken: set) -> list[tuple[str, str]]:
+    """The default features of a table with none of D, N, Na, G, S: its numeric columns whose names say
+    they are a model size, data or compute (``params``, ``tokens``, ``num_params``, ``flops``:
+    :func:`lawfind.symbols.infer_role`), each under its own name."""
+    return [(c, c) for c in frame.columns
+            if c not in taken and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+            and infer_role(c) in ("size", "data", "compute")]
 
 
 def target_scale(y: np.ndarray) -> str:

@@ -18,7 +18,7 @@ from .data import RunTable
 from .errors import OptionError, did_you_mean
 from .symbols import scale
 
-__all__ = ["Split", "Holdout", "parse_holdout", "holdout_split", "kfold_splits", "default_holdout", "default_split",
+__all__ = ["Split", "Holdout", "parse_holdout", "holdout_split", "kfold_splits", "default_split",
            "ladder_rungs", "FEW_SIZES", "LADDER"]
 
 #: Fewer distinct values than this: a ladder of sizes, one rung per slice.
@@ -61,14 +61,6 @@ class Holdout(NamedTuple):
     value: float
 
 
-def default_holdout(features: Sequence[str], size: Sequence[str] = (), fraction: float = 0.15) -> str:
-    """The holdout used where none is given: the top ``fraction`` of ``N`` where the table has it,
-    else of its first size variable (``size``, e.g. ``Roles.size``: ``Na``, a column declared
-    decreasing), else of its first feature. Discovery and comparison both split this way."""
-    column = "N" if "N" in features else next(iter(size), features[0])
-    return f"top:{column}:{fraction:g}"
-
-
 def ladder_rungs(levels: np.ndarray, column: str) -> list[tuple[float, float]]:
     """The rungs of a ladder of sizes (``levels`` sorted and distinct): neighbouring values within 25 %
     of each other (on a log scale) form one rung, so that every step from one rung to the next is an
@@ -92,7 +84,7 @@ def default_split(table: RunTable, size: str | None, data: str | None, fraction:
     """Discovery's test split where none is given, one that leaves selection the sizes it needs.
 
     - Continuous sizes, or a ladder of more than :data:`FEW_SIZES` sizes: the top ``fraction`` of the
-      size column ``size`` (as :func:`default_holdout`).
+      size column ``size``.
     - A ladder of three to five sizes: the top ``fraction`` of the data column ``data`` within each
       size that has at least three data values (the largest ``D`` at each size), so every size stays
       in selection; without such a data axis, the top size where four sizes remain beside it, else

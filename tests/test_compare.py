@@ -12,7 +12,7 @@ from lawfind.data import load_runs
 from lawfind.errors import OptionError
 from lawfind.export import latex_table
 from lawfind.metrics import metrics
-from lawfind.splits import Holdout, default_holdout, holdout_split, kfold_splits, parse_holdout
+from lawfind.splits import Holdout, holdout_split, kfold_splits, parse_holdout
 
 from .conftest import CLARK_FINAL
 
@@ -79,13 +79,25 @@ def test_clark_ranks_five_catalogue_laws(clark_path):
     assert tex.count(r"\\") == len(comp.rows) + 1 and r"\toprule" in tex and "sldbench\\_moe" in tex
 
 
-def test_the_default_holdout_follows_the_table():
-    # N where the table has it; else its first size column (Na, a column declared decreasing); else the first feature
-    assert default_holdout(("D", "N", "Na"), ("N", "Na")) == "top:N:0.15"
-    assert default_holdout(("D", "Na", "G"), ("Na",), 0.2) == "top:Na:0.2"
-    assert default_holdout(("num_experts", "dense_parameter_count"), ("dense_parameter_count",)) == \
-        "top:dense_parameter_count:0.15"
-    assert default_holdout(("G", "S")) == "top:G:0.15"
+def test_compare_default_split_never_takes_a_shape_column(tmp_path, capsys):
+    from lawfind.cli import main
+
+    # no size or data column (G and S only): a random 20 % of the runs, not the largest G
+    rng = np.random.default_rng(3)
+    G, S = rng.choice([1, 2, 4, 8], 60), rng.uniform(0, 0.5, 60)
+    path = tmp_path / "shape.csv"
+    pd.DataFrame({"G": G, "S": S, "loss": 2 + 0.05 * np.log(G) ** 2 + (S - 0.2) ** 2}).to_csv(path, index=False)
+    assert main(["compare", str(path), "--laws", "E0 + a*log(G)**2 + b*(S - s0)**2", "--starts", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "a random 20% of the runs" in out and "test 12 runs" in out and "G >=" not in out
+    # four model sizes and eight token counts each: the largest D at each size, so every size is fitted on
+    N, D = np.meshgrid([1e8, 2e8, 4e8, 8e8], np.geomspace(1e9, 1e11, 8))
+    N, D = N.ravel(), D.ravel()
+    path = tmp_path / "ladder.csv"
+    pd.DataFrame({"N": N, "D": D, "loss": 1.7 + 400 / N ** 0.34 + 410 / D ** 0.28}).to_csv(path, index=False)
+    assert main(["compare", str(path), "--laws", "chinchilla2022", "--starts", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "the largest D at each size" in out and "test 8 runs" in out
 
 
 def test_a_comparison_prints_as_a_short_table(chinchilla_table):

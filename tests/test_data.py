@@ -63,6 +63,18 @@ def test_missing_column_did_you_mean():
         load_runs(good(), features="Nn,D")
 
 
+def test_features_by_name_where_no_canonical_column():
+    # params and tokens are taken (with a note); a run id, a learning rate and the target are not
+    frame = pd.DataFrame({"params": [1e8, 2e8, 4e8], "tokens": [2e9, 4e9, 8e9], "run": [1, 2, 3],
+                          "lr": [1e-3, 1e-3, 2e-3], "loss": [3.1, 2.9, 2.7]})
+    table = load_runs(frame)
+    assert table.features == ("params", "tokens")
+    assert table.notes == ("features from the column names: params, tokens (a size, data or compute by its name; "
+                           "--features to choose others)",)
+    with pytest.raises(DataError, match=r"missing feature column 'D'"):
+        load_runs(frame[["run", "lr", "loss"]])
+
+
 def test_non_numeric():
     f = good().astype({"G": object})
     f.loc[2, "G"] = "eight"

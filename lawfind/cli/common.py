@@ -140,7 +140,8 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="run table (.parquet, .csv, .csv.gz or .tsv)")
     p.add_argument("--target", default="loss", help="column to predict (default: loss)")
     p.add_argument("--features", help="comma-separated columns; NAME=column maps a column to a variable "
-                                      "(default: the columns of D,N,Na,G,S present)")
+                                      "(default: the columns of D,N,Na,G,S present; in a table with none of "
+                                      "them, the columns named as a size, data or compute: params, tokens, ...)")
     p.add_argument("--group", help="column that splits runs into groups, e.g. router_type")
     p.add_argument("--where", help="pandas query selecting runs, e.g. \"step == 249000 and k == 1\"")
     p.add_argument("--repeats", type=choice("repeats option", REPEATS), default="keep",

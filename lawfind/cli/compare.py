@@ -10,12 +10,22 @@ from ..compare import RANK_BY, compare_laws
 from ..errors import OptionError
 from ..export import latex_table
 from ..laws import identifiers
-from ..splits import default_holdout, holdout_split, kfold_splits
+from ..selection import Axes
+from ..splits import Split, default_split, holdout_split, kfold_splits
 from .common import (HOLDOUT, add_command, add_data_args, add_fit_args, add_formula_args, add_role_args, at_least,
                      choice, console, declared_roles, err_console, fmt, load, names, output_file, print_table,
                      resolve_law, wrote)
 
 EXAMPLE = "example:\n  lawfind compare runs/moe_study.parquet --laws all --holdout \"N>=2e6\" --latex compare.tex"
+
+
+def _default_split(table, roles: Roles, seed: int) -> Split:
+    """discover's default test split at 20 %: the largest sizes (or, with three to five sizes, the
+    largest data at each size), never a shape column such as G or an expert count; where discover
+    would keep every size for selection, the largest size is the test (a comparison has no selection)."""
+    axes = Axes.of(roles)
+    split = default_split(table, axes.size, axes.data, 0.2, seed=seed)
+    return split if split.test.any() else holdout_split(table, f"top:{axes.size}:0.2")
 
 
 def register(sub) -> None:
@@ -24,8 +34,9 @@ def register(sub) -> None:
     p.add_argument("--laws", default="all", help="'all', or catalogue names / formulas separated by ';' or ','")
     add_formula_args(p)
     p.add_argument("--holdout", type=HOLDOUT,
-                   help="test split: COLUMN OP VALUE ('N>=1e9') or top:COLUMN:FRACTION (default: top 20%% of N, "
-                        "or of the first size column where the table has no N, as discover chooses)")
+                   help="test split: COLUMN OP VALUE ('N>=1e9') or top:COLUMN:FRACTION (default: as discover chooses, at 20%%: the "
+                        "largest N, or the first size column where the table has no N; with 3 to 5 sizes the largest D at "
+                        "each size; never G, S or an expert count)")
     p.add_argument("--decreasing", type=names, default=(),
                    help="columns that grow with the model size, beside N and Na, e.g. dense_parameter_count: "
                         "the default holdout splits on the first of them where the table has no N")
@@ -51,7 +62,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         split = kfold_splits(table, args.kfold, args.seed)[0]
         console.print("[yellow]note:[/] k-fold ranks on the first fold; use --holdout for extrapolation")
     else:
-        split = holdout_split(table, args.holdout or default_holdout(table.features, roles.size, 0.2))
+        split = holdout_split(table, args.holdout) if args.holdout else _default_split(table, roles, args.seed)
     with err_console.status("fitting") as status:
         comp = compare_laws(laws, table, split, rank_by=args.rank_by, loss=args.loss, delta=args.delta,
                             n_starts=args.starts, seed=args.seed,
