@@ -47,7 +47,7 @@ import sympy as sp
 from .data import RunTable
 from .errors import LawfindWarning, OptionError, did_you_mean
 from .laws import Law
-from .symbols import ROLE_CHOICES, infer_role, interpolate, scale
+from .symbols import ROLE_CHOICES, infer_role, interpolate, is_unique, scale
 
 __all__ = ["Roles", "Reason", "Verdict", "check_admissible", "EXTRAPOLATION_FACTOR"]
 
@@ -59,6 +59,7 @@ _GRID = 14  # points along each ray within the extrapolation range
 _FAR = (1e2, 1e4, 1e8, 1e16, 1e32, 1e64)  # far along the joint ray (squaring steps), times the range's end
 _LOG_LIKE = 1.5  # along a shape variable, drops growing by this factor over squaring steps: a log decline
 _REL_TOL = 1e-7  # a rise smaller than this (relative) is float noise, not a rise
+_PROFILE_TOL = 1e-5  # the same for the loss at the best hook values, found on a grid of them
 _T = TypeVar("_T")
 
 
@@ -171,6 +172,7 @@ class Roles:
             r = given.get(f) or _named_role(f, columns.get(f))
             {"size": size, "data": data, "compute": data, "free": free}.get(r, shape).append(f)
         mapped = tuple((f, c) for f, c in columns.items() if f in features and c != f)
+        data.sort(key=lambda f: is_unique(f) or is_unique(columns.get(f, f)))  # the tokens trained on first
         return cls(tuple(size), tuple(data), tuple(shape), tuple(free), mapped)
 
     @classmethod
@@ -290,6 +292,13 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     roles = roles or Roles.of(table)
     linear = getattr(table, "scale", "log") == "linear"  # a target of any sign: no positivity asked
     theta = [float(values[p]) for p in law.param_names]
+    if not law.variables:  # a constant (where a search over hooks starts): finite, positive on a log scale
+        value = complex(law.expr.subs({law.symbol(p): v for p, v in zip(law.param_names, theta)}))
+        if not (np.isfinite(value.real) and value.imag == 0):
+            return _verdict([_Finding(Reason.NOT_FINITE, "not finite")], None, "numeric")
+        if not linear and value.real <= 0:
+            return _verdict([_Finding(Reason.NOT_POSITIVE, "not positive")], None, "numeric")
+        return _verdict([], value.real, "numeric")
     anchors = _anchors(table, law.variables, roles, n_anchors, seed)
     grower = [v for v in law.variables if v in roles.size]
     data = [v for v in law.variables if v in roles.data]
@@ -307,17 +316,15 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     elif not linear and (vals <= 0).any():
         found.append(_Finding(Reason.NOT_POSITIVE, f"not positive: {_where(cols, vals <= 0)}"))
     else:
-        tol = _REL_TOL * np.abs(vals)
-        if data:
-            rise = np.diff(vals, axis=2) > tol[:, :, 1:]
-            if rise.any():
-                found.append(_Finding(Reason.RISES_WITH_DATA, "rises with data: "
-                                      f"{_where(cols, np.pad(rise, ((0, 0), (0, 0), (1, 0))))}"))
-        if grower:
-            rise = np.diff(vals, axis=1) > tol[:, 1:, :]
-            if rise.any():
-                found.append(_Finding(Reason.RISES_WITH_SIZE, "rises with size: "
-                                      f"{_where(cols, np.pad(rise, ((0, 0), (1, 0), (0, 0))))}"))
+        rises = _rises(vals, cols, grower, data)
+        # where the hooks' optimum moves with size or data (a learning rate, G), the loss at fixed hook
+        # values may rise; what must not rise is the loss at the best hook values (to a grid's precision)
+        moving = [v for v in law.variables if v in roles.shape]
+        if rises and moving:
+            best = _hooks_at_best(law, theta, anchors, table, grower, data, factor, moving)
+            if best is not None and not _rises(best, cols, grower, data, _PROFILE_TOL):
+                rises = []
+        found += rises
     # each log-scale hook alone, out to the extrapolation factor and far beyond: bounded below
     if not found:
         found += _hooks_bounded(law, theta, anchors, table, hooks, factor, linear)
@@ -326,7 +333,8 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
     #    resolves) overrides a numerical doubt about overflow or a slow but converging decline
     limit, method = None, "numeric"
     if not found and (grower or data):
-        far = _far(law, theta, anchors, table, grower, data, factor, linear)
+        far = _far(law, theta, anchors, table, grower, data, factor, linear,
+                   [v for v in law.variables if v in roles.shape])
         # a numerical doubt (overflow far out, a slow decline) is never final without sympy's limit
         doubt = bool(far) and far[0].doubt
         sym = _symbolic(law, values, table, anchors, grower, data, linear) if symbolic or doubt else None
@@ -340,6 +348,77 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
         else:
             found += far
     return _verdict(found, limit, method)
+
+
+def _rises(vals: np.ndarray, cols: dict[str, np.ndarray], grower: list[str], data: list[str],
+           rel_tol: float = _REL_TOL) -> list[_Finding]:
+    """Rises of the law along the data and the size axes of its grid (:func:`_grid`) by more than
+    ``rel_tol`` (relative)."""
+    tol = rel_tol * np.abs(vals)
+    out = []
+    if data:
+        rise = np.diff(vals, axis=2) > tol[:, :, 1:]
+        if rise.any():
+            out.append(_Finding(Reason.RISES_WITH_DATA, "rises with data: "
+                                f"{_where(cols, np.pad(rise, ((0, 0), (0, 0), (1, 0))))}"))
+    if grower:
+        rise = np.diff(vals, axis=1) > tol[:, 1:, :]
+        if rise.any():
+            out.append(_Finding(Reason.RISES_WITH_SIZE, "rises with size: "
+                                f"{_where(cols, np.pad(rise, ((0, 0), (1, 0), (0, 0))))}"))
+    return out
+
+
+def _hooks_at_best(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable,
+                   grower: list[str], data: list[str], factor: float, hooks: list[str]) -> np.ndarray | None:
+    """The law on :func:`_grid`'s grid with the hook variables at their best values at each grid point
+    (:func:`_at_best`)."""
+    vals, cols = _grid(law, theta, anchors, table, grower, data, factor)
+    best = _at_best(law, theta, {v: np.asarray(c, dtype=float).ravel() for v, c in cols.items()}, table, hooks)
+    return None if best is None else best.reshape(vals.shape)
+
+
+def _at_best(law: Law, theta: list[float], cols: dict[str, np.ndarray], table: RunTable, hooks: list[str],
+             widen: float = 1.0, points: int = 161, sweeps: int = 2) -> np.ndarray | None:
+    """The law at the points ``cols`` (1-d arrays per variable) with the hook variables at their best
+    values: each hook in turn set to the best of ``points`` values over its range widened by ``widen``
+    times its width on either side (on its scale; a proportion or a ratio kept in its domain), refined
+    by a parabola through the best three, ``sweeps`` times over. ``None`` where not finite."""
+    current = dict(cols)
+    size = len(next(iter(cols.values())))
+    best = None
+    for _ in range(sweeps):
+        for h in hooks:
+            lo, hi = table.ranges()[h]
+            log = scale(h) == "log"
+            a, b = (np.log(lo), np.log(hi)) if log else (lo, hi)
+            a, b = a - widen * (b - a), b + widen * (b - a)
+            if not log:
+                a, b = max(a, 0.0), min(b, 1.0)
+            tries = np.linspace(a, b, points)
+
+            def at(z: np.ndarray) -> np.ndarray:
+                x = np.exp(z) if log else z
+                flat = [np.repeat(current[v][:, None], z.shape[1], axis=1).ravel() if v != h else x.ravel()
+                        for v in law.variables]
+                with np.errstate(all="ignore"):
+                    out = law.compiled(theta, flat).reshape(z.shape)
+                return np.where(np.isfinite(out), out, np.inf)
+
+            grid = at(np.broadcast_to(tries, (size, points)))
+            k = np.clip(np.argmin(grid, axis=1), 1, points - 2)
+            rows = np.arange(size)
+            y0, y1, y2 = grid[rows, k - 1], grid[rows, k], grid[rows, k + 1]
+            step = tries[1] - tries[0]
+            curv = y0 - 2 * y1 + y2
+            with np.errstate(all="ignore"):
+                shift = np.where(curv > 0, 0.5 * step * (y0 - y2) / curv, 0.0)
+            z = (tries[k] + np.clip(np.nan_to_num(shift), -step, step))[:, None]
+            refined = at(z)[:, 0]
+            z_best = np.where(refined <= grid.min(axis=1), z[:, 0], tries[np.argmin(grid, axis=1)])
+            current[h] = np.exp(z_best) if log else z_best
+            best = np.minimum(refined, grid.min(axis=1))
+    return best if best is not None and np.all(np.isfinite(best)) else None
 
 
 def _verdict(found: Sequence[_Finding], limit: float | None, method: str) -> Verdict:
@@ -461,9 +540,11 @@ def _hooks_bounded(law: Law, theta: list[float], anchors: dict[str, np.ndarray],
 
 
 def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable, grower: list[str],
-         data: list[str], factor: float, linear: bool = False) -> list[_Finding]:
+         data: list[str], factor: float, linear: bool = False, hooks: Sequence[str] = ()) -> list[_Finding]:
     """Along the joint ray (size and data together) far beyond the extrapolation range; on a linear
-    target scale (a target of any sign) a negative loss is no failure, only a fall without limit."""
+    target scale (a target of any sign) a negative loss is no failure, only a fall without limit. A
+    rise at the anchors' hook values is no failure where the loss at the best ``hooks`` values does
+    not rise (an optimum that moves with size, as a learning rate's does)."""
     mults = np.array((1.0, *_FAR))
     n = len(next(iter(anchors.values())))
 
@@ -488,6 +569,13 @@ def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: Ru
         return [_Finding(Reason.UNBOUNDED_BELOW, "unbounded below: the loss turns negative as size and data grow, "
                                                  f"{_where(cols, vals < 0)}")]
     rise = np.diff(vals, axis=1) > _REL_TOL * np.abs(vals[:, 1:])
+    if rise.any() and hooks:  # at the best hook values (their optimum may move far out), searched widely
+        best = _at_best(law, theta, {v: np.asarray(c, dtype=float).ravel() for v, c in cols.items()}, table, hooks,
+                        widen=10.0, points=801)
+        if best is not None:
+            best = best.reshape(vals.shape)
+            if not (np.diff(best, axis=1) > _PROFILE_TOL * np.abs(best[:, 1:])).any():
+                vals, rise = best, np.zeros_like(rise)
     if rise.any():
         code, names = _rising(ray, vals, mults, grower, data)
         return [_Finding(code, f"rises with {names}: far beyond the data, "

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from .errors import DataError, LawfindError, OptionError, check_choice, did_you_mean, printable, show_path
 from .files import SUFFIXES, Unreadable, read_table
-from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET, MEANINGS, infer_role, scale
+from .symbols import DEFAULT_FEATURES, DEFAULT_TARGET, MEANINGS, domain_text, in_domain, infer_role, scale
 
 __all__ = ["RunTable", "load_runs", "read_table", "parse_features", "REPEATS", "SUFFIXES", "SCALES", "target_scale"]
 #: What to do with repeated configurations that no seed column tells apart.
@@ -576,11 +576,13 @@ def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns
         if len(bad):
             kind = "NaN" if np.isnan(values[bad[0]]) else "inf"
             raise DataError(f"column '{col}' has {kind} at {_rows(bad)}: drop those runs or fill in the values")
-        if scale(name) == "linear":  # a bounded ratio
-            bad = np.flatnonzero((values < 0) | (values >= 1))
+        if scale(name) == "linear":  # a bounded ratio or a proportion
+            bad = np.flatnonzero(~in_domain(name, values))
             if len(bad):
-                raise DataError(f"column '{col}' ({name}, {MEANINGS.get(name, 'a ratio')}) must lie in [0, 1): "
-                                f"{_rows(bad, verb='hold')} {values[bad[0]]:g}; S is shared / (shared + activated routed)")
+                what = "S is shared / (shared + activated routed)" if name == "S" else \
+                    "a column whose name says proportion or fraction is read as one"
+                raise DataError(f"column '{col}' ({name}, {MEANINGS.get(name, 'a proportion')}) must lie "
+                                f"{domain_text(name)}: {_rows(bad, verb='hold')} {values[bad[0]]:g}; {what}")
             continue
         if name == target and scale_ != "log":
             continue  # a target of any sign is read on a linear scale
@@ -591,8 +593,9 @@ def _check_values(frame: pd.DataFrame, features: list[str], target: str, columns
                             "fits a target of any sign) or drop those runs")
         if len(bad) and values.min() >= 0 and values.max() <= 1:
             raise DataError(f"column '{col}' holds proportions in [0, 1] with zeros ({_rows(bad, verb='hold')} 0): "
-                            "lawfind reads every feature but S on a log scale, and the log of 0 is not a number; "
-                            "leave the column out of --features, or drop the runs with zeros")
+                            "lawfind reads it on a log scale (its name does not say proportion or fraction), and the "
+                            "log of 0 is not a number; map it to a name that does (--features code_fraction=code), "
+                            "leave it out of --features, or drop the runs with zeros")
         if len(bad):
             raise DataError(f"column '{col}' must be positive (its log is taken): {_rows(bad, verb='hold')} "
                             f"{values[bad[0]]:g}; drop those runs or use another column")

@@ -303,7 +303,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                            f"({why}): try --engine grammar, or --admissible off to see them")
         short = self._shortlist(pool)
         if grouped:
-            short = self._per_group_fits(short, sel, roles, report)
+            short = self._per_group_fits(short, sel, roles, report, self._deadline(t0, "refine_end"))
         ranked = self._extrapolate(short, sel, splits.origins, report, self._deadline(t0, "extrapolate_end"))
         front, confirmed = self._front(ranked, sel, roles)
         aside += confirmed
@@ -500,10 +500,12 @@ class Discovery(RegressorMixin, BaseEstimator):
         short += [s for s in ranked if s.catalog_name is not None]
         return list({id(s): s for s in short}.values())
 
-    def _per_group_fits(self, rows: list[Scored], sel: RunTable, roles: Roles, report: Reporter) -> list[Scored]:
+    def _per_group_fits(self, rows: list[Scored], sel: RunTable, roles: Roles, report: Reporter,
+                        deadline: float | None = None) -> list[Scored]:
         """Each shortlisted form (fitted on the largest group level) refitted on every selection run with
         the constants per group level that the data choose by BIC (or ``per_group``), its verdict taken
-        level by level; forms that cannot be fitted so are dropped."""
+        level by level; forms that cannot be fitted so, or not before ``deadline`` (the first is always
+        fitted), are dropped."""
         declared = None if self.per_group is None else tuple(self.per_group)
 
         def one(r: Scored) -> tuple[FitResult, float, float, Verdict] | None:
@@ -517,7 +519,8 @@ class Discovery(RegressorMixin, BaseEstimator):
             return fit, rmse, bic if math.isfinite(bic) else math.inf, verdict
 
         out = []
-        for r, got in zip(rows, parallel_map(one, rows, self.n_jobs, lambda d, t: report("groups", d, t, ""))):
+        fits = parallel_map(one, rows, self.n_jobs, lambda d, t: report("groups", d, t, ""), deadline, min_done=1)
+        for r, got in zip(rows, fits):
             if got is not None:  # the row keeps its own law object (a worker returns a copy): candidates_ match by it
                 fit, rmse, bic, verdict = got
                 out.append(replace(r, fit=replace(fit, law=r.law), bic=bic, train_rmse=rmse, verdict=verdict))

@@ -35,7 +35,7 @@ from scipy import stats
 from .errors import DataError, OptionError, did_you_mean
 from .fit import FitResult
 from .laws import Law, parse_law, parse_pairs
-from .symbols import MEANINGS, scale
+from .symbols import MEANINGS, domain_text, in_domain, scale
 
 if TYPE_CHECKING:
     from .record import LawRecord
@@ -207,10 +207,7 @@ def check_domain(point: Mapping[str, float | np.ndarray]) -> None:
     (:mod:`lawfind.symbols`)."""
     for v, x in point.items():
         x = np.asarray(x, dtype=float)
-        if scale(v) == "linear":
-            bad, domain = ~((x >= 0) & (x < 1)), "in [0, 1)"
-        else:
-            bad, domain = ~(x > 0), "> 0"
+        bad, domain = ~in_domain(v, x), domain_text(v)
         if bad.any():
             value = float(x.flat[int(np.flatnonzero(bad.ravel())[0])])
             raise OptionError(f"{v}={value:g} is outside the domain of a scaling law: {v} "

@@ -62,9 +62,39 @@ def symbol(name: str) -> sp.Symbol:
     return CANONICAL.get(name, sp.Symbol(name, positive=True))
 
 
+#: Words of a column's name that mark a proportion in [0, 1] (a data mixture's ``proportion_domain_1``,
+#: ``code_fraction``): read on a linear scale, never logged (zeros occur), 1 included.
+_PROPORTION_WORDS = frozenset({"proportion", "proportions", "fraction", "frac", "share", "mixture", "mix", "prop"})
+
+
+def is_proportion(name: str) -> bool:
+    """Whether a column holds a proportion in ``[0, 1]`` by its name (``proportion_domain_1``)."""
+    return name not in ROLES and bool(_PROPORTION_WORDS & set(_words(name)))
+
+
+def is_unique(name: str) -> bool:
+    """Whether a data column counts unique data (``unique_tokens``), which repeated epochs reuse: a
+    data-like quantity, but not the tokens trained on."""
+    return "unique" in _words(name)
+
+
 def scale(name: str) -> str:
-    """``"linear"`` for a bounded ratio such as ``S``, ``"log"`` for every other variable."""
-    return "linear" if name in LINEAR else "log"
+    """``"linear"`` for a bounded ratio (``S``, a proportion by its name), ``"log"`` for every other variable."""
+    return "linear" if name in LINEAR or is_proportion(name) else "log"
+
+
+def in_domain(name: str, x: float | np.ndarray) -> np.ndarray:
+    """Where ``x`` lies in the variable's domain: ``[0, 1)`` for ``S``, ``[0, 1]`` for a proportion,
+    ``> 0`` for every other variable."""
+    x = np.asarray(x, dtype=float)
+    if scale(name) == "log":
+        return x > 0
+    return (x >= 0) & ((x <= 1) if is_proportion(name) else (x < 1))
+
+
+def domain_text(name: str) -> str:
+    """The domain of :func:`in_domain` in words: ``"in [0, 1)"``, ``"in [0, 1]"`` or ``"> 0"``."""
+    return "> 0" if scale(name) == "log" else "in [0, 1]" if is_proportion(name) else "in [0, 1)"
 
 
 def interpolate(name: str, lo: float, hi: float, t: float | np.ndarray) -> float | np.ndarray:

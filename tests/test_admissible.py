@@ -125,10 +125,14 @@ def test_hooks_in_shape_variables_are_allowed(moe_table):
 
 
 def test_a_hook_that_grows_with_size_is_caught(moe_table):
-    # exp((ln G - m ln N)^2) grows faster than any power of N: at fixed G the loss rises with N
+    # exp((ln G - m ln N)^2) grows faster than any power of N: at fixed G the loss rises with N; at the
+    # best G (ln G* = g0 + m ln(N/1e9), an optimum that moves with size) it falls, and that is the law's
+    # shape. Where the loss at the best G rises too (the hook's floor grows with N), it is caught.
     law = "E0 + A*Na**(-alpha)*exp(k*(log(G) - m*log(N/1e9) - g0)**2) + B/D**beta"
     vals = dict(E0=1.7, A=50.0, alpha=0.24, k=0.05, m=0.3, g0=1.5, B=350.0, beta=0.27)
-    v = verdict(law, vals, moe_table)
+    assert verdict(law, vals, moe_table).ok
+    floor = "E0 + A*Na**(-alpha)*exp(k*(log(G) - m*log(N/1e9) - g0)**2 + q*log(N)) + B/D**beta"
+    v = verdict(floor, {**vals, "q": 0.3}, moe_table)
     assert not v.ok and v.category in ("rises with size", "not finite")
 
 
@@ -248,3 +252,26 @@ def test_a_negative_target_needs_no_positivity_only_a_bounded_fall():
     # rising with size is refused on the linear scale too
     law = parse_law("E + A*N**alpha", table.features, params=("E",))
     assert check_admissible(law, dict(E=-3.0, A=0.01, alpha=0.1), table).category == "rises with size"
+
+
+def test_a_hook_whose_optimum_moves_with_size_is_judged_at_its_optimum():
+    # lr* ~ N^-0.3: at a fixed learning rate the loss of a larger model rises (its lr is now too
+    # high), but at the best learning rate it falls; a rise at every learning rate is still refused
+    rng = np.random.default_rng(2)
+    n = 120
+    frame = pd.DataFrame({"N": 10 ** rng.uniform(7.5, 9.0, n), "D": 10 ** rng.uniform(9.5, 11.0, n),
+                          "lr": 10 ** rng.uniform(-4.0, -1.5, n), "loss": 3.0})
+    table = load_runs(frame, features="N,D,lr")
+    base = dict(E0=1.8, A=400.0, a=0.34, B=400.0, b=0.28, k=0.04, c=float(np.log(2e-3)))
+    moving = parse_law("E0 + A/N**a + B/D**b + k*(log(lr) - c - m*log(N/3e8))**2", variables=("N", "D", "lr"))
+    verdict = check_admissible(moving, {**base, "m": -0.3}, table, symbolic=False)
+    assert verdict.ok, verdict.reasons
+    rising = parse_law("E0 + A/N**a + B/D**b + k*(log(lr) - c)**2 + z*log(N)", variables=("N", "D", "lr"))
+    verdict = check_admissible(rising, {**base, "z": 0.01}, table, symbolic=False)
+    assert not verdict.ok and verdict.codes == (Reason.RISES_WITH_SIZE,)
+    # a hook that moves the wrong way for the data: its best value falls as D grows, but the loss at it
+    # rises with D (the hook's curvature grows with D)
+    widening = parse_law("E0 + A/N**a + B/D**b + k*(D/1e10)**0.5*(log(lr) - c - n*log(D/1e10))**2 + z*log(D)",
+                         variables=("N", "D", "lr"))
+    verdict = check_admissible(widening, {**base, "n": -0.2, "z": 0.02}, table, symbolic=False)
+    assert not verdict.ok and Reason.RISES_WITH_DATA in verdict.codes

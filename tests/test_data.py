@@ -112,8 +112,21 @@ def test_a_target_of_any_sign_is_read_on_the_linear_scale():
 
 def test_proportions_with_zeros_are_refused_clearly():
     f = good().assign(p=[0.0, 0.5, 0.25, 0.0, 1.0, 0.5])
-    with pytest.raises(DataError, match=r"column 'p' holds proportions in \[0, 1\] with zeros \(rows 0, 3 hold 0\)"):
+    with pytest.raises(DataError, match=r"column 'p' holds proportions in \[0, 1\] with zeros \(rows 0, 3 hold 0\).*"
+                                        r"--features code_fraction=code"):
         load_runs(f, features="N,D,p")
+
+
+def test_proportions_by_name_are_read_linearly_zeros_and_ones_included():
+    f = good().assign(proportion_code=[0.0, 0.5, 0.25, 0.0, 1.0, 0.5])
+    table = load_runs(f, features="N,D,proportion_code")
+    assert table.frame["proportion_code"].tolist() == [0.0, 0.5, 0.25, 0.0, 1.0, 0.5]
+    assert load_runs(f, features="N,D,web_fraction=proportion_code").features[-1] == "web_fraction"
+    with pytest.raises(DataError, match=r"'proportion_code' .* must lie in \[0, 1\]: row 2 holds 1.5; a column whose "
+                                        "name says proportion"):
+        load_runs(f.assign(proportion_code=[0.0, 0.5, 1.5, 0.0, 1.0, 0.5]), features="N,D,proportion_code")
+    with pytest.raises(DataError, match=r"'S' .* must lie in \[0, 1\): row 0 holds 1"):
+        load_runs(f.assign(S=[1.0, 0.5, 0.25, 0.0, 0.2, 0.5]), features="N,D,S")
 
 
 def test_na_exceeds_n():

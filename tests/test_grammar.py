@@ -99,3 +99,79 @@ def test_forms_are_checked_as_far_out_as_asked(chinchilla_with_distractors, monk
     monkeypatch.setattr(grammar, "check_admissible", recording)
     GrammarEngine(max_depth=0, n_jobs=1, factor=7.0).search(chinchilla_with_distractors)
     assert factors and set(factors) == {7.0}
+
+
+def _candidate_with(cands, tag: str):
+    """The best-by-BIC candidate (the engine returns them best first) whose form has a block ``tag``."""
+    return next(c for c in cands if tag in c.raw)
+
+
+def test_a_mixture_with_zero_proportions_is_fitted_exp_linear():
+    # Ye et al. 2024's data-mixing law on three domains whose proportions sum to one, zeros included
+    rng = np.random.default_rng(5)
+    weights = rng.dirichlet([0.6, 0.6, 0.6], 60)
+    weights[rng.random((60, 3)) < 0.2] = 0.0
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    weights = weights[np.isfinite(weights).all(axis=1)]
+    truth = lambda w: 2.1 + 0.9 * np.exp(-1.6 * w[:, 0] + 0.4 * w[:, 1])  # noqa: E731
+    frame = pd.DataFrame(weights, columns=["proportion_web", "proportion_code", "proportion_books"])
+    frame["loss"] = truth(weights) * np.exp(rng.normal(0, 0.002, len(frame)))
+    assert (frame[["proportion_web", "proportion_code", "proportion_books"]] == 0).any().all()
+    table = load_runs(frame, features="proportion_web,proportion_code,proportion_books")
+    cands = GrammarEngine(max_depth=2, n_jobs=1).search(table)
+    top = cands[0]
+    assert "mix(proportions)" in top.raw
+    # the last proportion is the others' complement: no coefficient of its own
+    assert {s.name for s in top.law.expr.free_symbols} >= {"t_proportion_web", "t_proportion_code"}
+    assert "t_proportion_books" not in {s.name for s in top.law.expr.free_symbols}
+    fit = fit_law(top.law, table, seed=0, initial=[dict(top.start)])
+    new = rng.dirichlet([1, 1, 1], 20)
+    new[:5, 2] = 0.0
+    new = new / new.sum(axis=1, keepdims=True)
+    pred = fit.predict(load_runs(pd.DataFrame(new, columns=table.features).assign(loss=1.0),
+                                 features=",".join(table.features)))
+    assert np.max(np.abs(pred / truth(new) - 1)) < 0.01
+
+
+def test_repeated_data_is_found_as_effective_data():
+    # Muennighoff et al. 2023: U unique tokens repeated D/U times are worth U (1 + R* (1 - exp(-(D/U - 1)/R*)))
+    rng = np.random.default_rng(8)
+    n = 240
+    N = 10 ** rng.uniform(7.5, 9.0, n)
+    U = 10 ** rng.uniform(8.5, 10.0, n)
+    D = U * 10 ** rng.uniform(0.0, 2.0, n)
+    deff = U * (1 + 12.0 * (1 - np.exp(-(D / U - 1) / 12.0)))
+    truth = 1.8 + 400 / N ** 0.34 + 400 / deff ** 0.28
+    frame = pd.DataFrame({"params": N, "unique_tokens": U, "tokens": D, "loss": truth * np.exp(rng.normal(0, 0.003, n))})
+    table = load_runs(frame, features="N=params,D=tokens,U=unique_tokens")
+    assert Roles.of(table).data == ("D", "U")  # the tokens trained on are the data axis, unique tokens after
+    cands = GrammarEngine(max_depth=2, n_jobs=1).search(table)
+    assert "repeat(D of unique U)" in cands[0].raw
+    top = _candidate_with(cands, "repeat(D of unique U)")
+    fit = fit_law(top.law, table, seed=0, initial=[dict(top.start)])
+    assert fit.values["R_U"] == pytest.approx(12.0, rel=0.3)
+    # at 300 epochs, far beyond the data's 100, the saturated prediction holds
+    far = load_runs(pd.DataFrame({"N": [3e8], "D": [3e11], "U": [1e9], "loss": [1.0]}), features="N,D,U")
+    deff_far = 1e9 * (1 + 12.0 * (1 - np.exp(-299 / 12.0)))
+    assert fit.predict(far)[0] == pytest.approx(1.8 + 400 / 3e8 ** 0.34 + 400 / deff_far ** 0.28, rel=0.01)
+
+
+def test_a_learning_rate_optimum_that_moves_with_size_is_recovered():
+    # lr* = exp(c) (N / 3e8)^-0.3: a hook in ln lr whose centre falls with model size
+    rng = np.random.default_rng(11)
+    n = 400
+    N, D = 10 ** rng.uniform(7.5, 9.0, n), 10 ** rng.uniform(9.5, 11.0, n)
+    lr = 10 ** rng.uniform(-4.0, -1.5, n)
+    centre = np.log(2e-3) - 0.3 * np.log(N / 3e8)
+    truth = 1.8 + 400 / N ** 0.34 + 400 / D ** 0.28 + 0.04 * (np.log(lr) - centre) ** 2
+    frame = pd.DataFrame({"N": N, "D": D, "lr": lr, "loss": truth * np.exp(rng.normal(0, 0.003, n))})
+    table = load_runs(frame, features="N,D,lr")
+    cands = GrammarEngine(max_depth=2, n_jobs=1).search(table)
+    assert "mhook(lr moving with N and D)" in cands[0].raw
+    top = _candidate_with(cands, "mhook(lr moving with N and D)")
+    fit = fit_law(top.law, table, seed=0, initial=[dict(top.start)], bootstrap=40)
+    lo, hi = fit.intervals["m_lr"]
+    assert lo <= -0.3 <= hi and hi - lo < 0.2
+    lo, hi = fit.intervals["n_lr"]
+    assert lo <= 0.0 <= hi and hi - lo < 0.2
+    assert fit.values["k_lr"] == pytest.approx(0.04, rel=0.15)

@@ -17,7 +17,7 @@ from scipy.optimize import minimize_scalar
 
 from ..errors import FormulaError, OptionError
 from ..laws import Law, identifiers, parse_law
-from ..symbols import interpolate, scale, symbol
+from ..symbols import in_domain, interpolate, scale, symbol
 from .results import Optimum
 from .solve import SOLVE_TIMEOUT, real, solve_with_timeout, substitute
 
@@ -43,7 +43,7 @@ def reparametrise(expr: sp.Expr, spec: str | None) -> tuple[sp.Expr, dict[str, s
 
 
 def _domain_ok(name: str, v: float) -> bool:
-    return (0 <= v < 1) if scale(name) == "linear" else v > 0
+    return bool(in_domain(name, v))
 
 
 def stationary_point(

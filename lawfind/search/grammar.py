@@ -39,15 +39,15 @@ from ..fit import FitResult, fit_law
 from ..laws import Law, Param
 from ..metrics import log_fit_stats
 from ..parallel import parallel_map
-from ..symbols import scale, symbol
+from ..symbols import is_proportion, is_unique, scale, symbol
 from .base import Candidate, Progress
 
 __all__ = ["GrammarEngine", "Form", "Block", "base_forms", "expand"]
 
 #: Modifier kinds of the model term (at most one per variable) and of the data term; the others are
 #: "additive" and "ratio".
-MODEL_KINDS = ("power", "hook", "qhook", "shook", "sat", "exponent")
-DATA_KINDS = ("dexponent",)
+MODEL_KINDS = ("power", "hook", "qhook", "shook", "sat", "exponent", "mix")
+DATA_KINDS = ("dexponent", "repeat")
 
 
 @dataclass(frozen=True, order=True)
@@ -60,8 +60,12 @@ class Block:
     other: str = ""
 
     def tag(self) -> str:
-        if self.kind == "shook":
-            return f"shook({self.var} moving with {self.other})"
+        if self.kind in ("shook", "mhook"):
+            return f"{self.kind}({self.var} moving with {' and '.join(v for v in self.other.split(',') if v)})"
+        if self.kind == "repeat":
+            return f"repeat({self.var} of unique {self.other})"
+        if self.kind == "mix":
+            return "mix(proportions)"
         return f"{self.kind}({self.other + '/' if self.other else ''}{self.var})"
 
 
@@ -94,6 +98,10 @@ class _Context:
     y_med: float
     #: the target's spread where it is read on a linear scale (a target of any sign), else None
     linear_spread: float | None = None
+    #: proportions of a mixture that vary (``proportion_domain_1``, ...), all but one where they sum to 1
+    mixture: tuple[str, ...] = ()
+    #: the unique-data column of each data column it bounds (``{"D": "U"}``: D >= U in every run)
+    unique: tuple[tuple[str, str], ...] = ()
 
     @property
     def amplitude(self) -> float:
@@ -183,7 +191,15 @@ def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[s
         for b in form.blocks:
             if b.kind == "dexponent":
                 beta = beta + par(f"z_{b.var}", (-0.05, 0.05), (-1.0, 1.0), start=0.0) * _l(b.var)
-        dterm = B * symbol(form.data) ** (-beta)
+        d = symbol(form.data)
+        for b in form.blocks:
+            if b.kind == "repeat":
+                # Muennighoff et al. 2023: repeated epochs of U unique tokens are worth
+                # U (1 + R* (1 - exp(-(D/U - 1) / R*))) fresh tokens, saturating at U (1 + R*)
+                u = symbol(b.other)
+                rstar = par(f"R_{b.other}", (2.0, 50.0), (0.05, 1e4), log=True, start=15.0)
+                d = u * (1 + rstar * (1 - sp.exp(-(d / u - 1) / rstar)))
+        dterm = B * d ** (-beta)
         if principal is None:
             dterm = dterm * _modifiers(form, ctx, par, centre)
         expr = expr + dterm
@@ -193,6 +209,26 @@ def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[s
             k = par(f"k_{b.var}", (0.0, 0.3), (0.0, None), start=0.0)
             c = centre(f"c_{b.var}", ctx.l_range(b.var))
             expr = expr + k * (_l(b.var) - c) ** 2
+        elif b.kind == "mhook":
+            # a hook whose optimum moves with model size and data: ln x* = c + m ln(s/s0) + n ln(d/d0)
+            # (the learning-rate and batch-size laws: lr* ~ N^m D^n, bsz* ~ D^n)
+            k = par(f"k_{b.var}", (0.0, 0.3), (0.0, None), start=0.0)
+            c = centre(f"c_{b.var}", ctx.l_range(b.var))
+            moving = c
+            for role, v in zip(("m", "n"), b.other.split(",")):
+                if v:
+                    moving = moving + par(f"{role}_{b.var}", (-0.5, 0.5), (-3.0, 3.0), start=0.0) * \
+                        sp.log(symbol(v) / _round_ref(ctx.ranges[v]))
+            expr = expr + k * (_l(b.var) - moving) ** 2
+        elif b.kind == "plog":
+            # a domain's own proportion with a floor (data-mixing laws): -w ln(x + x0)
+            w = par(f"w_{b.var}", (-0.1, 0.1), (-10.0, 10.0), start=0.0)
+            x0 = par(f"{b.var}_floor", (0.01, 0.3), (1e-4, 10.0), log=True, start=0.05)
+            expr = expr - w * sp.log(symbol(b.var) + x0)
+        elif b.kind == "mix" and not form.model and not form.data:
+            # exp-linear in the proportions (Ye et al. 2024's data-mixing law) as a term of its own
+            A = par("A_mix", (0.05 * ctx.amplitude, ctx.amplitude), (0.0, None), log=False, start=0.3 * ctx.amplitude)
+            expr = expr + A * _mixture(ctx, par)
     variables = tuple(v for v in ctx.features if symbol(v) in expr.free_symbols)
     law = Law("grammar", expr, variables, tuple(params), "lawfind grammar engine: " + form.describe(), "ours")
     return law, neutral, alts
@@ -230,6 +266,8 @@ def _modifiers(form: Form, ctx: _Context, par, centre) -> sp.Expr:
             xm = par(f"{b.var}_max", (2 * hi, 100 * hi), (1.01 * lo + 1, 1e9), log=True, start=10 * hi)
             ehat = 1 / (1 / (x - 1 + 1 / (1 / xs - 1 / xm)) + 1 / xm)
             out *= ehat ** (-p)
+        elif b.kind == "mix":
+            out *= _mixture(ctx, par)
         elif b.kind == "ratio":
             y = symbol(b.other)
             lo = math.log(ctx.ranges[b.other][0] / ctx.ranges[b.var][1])
@@ -238,6 +276,11 @@ def _modifiers(form: Form, ctx: _Context, par, centre) -> sp.Expr:
             c = centre(f"c_{b.other}_{b.var}", (lo, hi))
             out *= 1 + h * (sp.log(y / x) - c) ** 2
     return out
+
+
+def _mixture(ctx: _Context, par) -> sp.Expr:
+    """``exp(sum_j t_j x_j)`` over the mixture's proportions (one left out where they sum to one)."""
+    return sp.exp(sp.Add(*(par(f"t_{v}", (-1.0, 1.0), (-20.0, 20.0), start=0.0) * symbol(v) for v in ctx.mixture)))
 
 
 def _round_ref(rng: tuple[float, float]) -> sp.Rational:
@@ -280,12 +323,25 @@ def expand(form: Form, ctx: _Context) -> list[Form]:
                 add(Block("sat", v))
         if form.model and ("exponent", v) not in used and scale(v) == "log":
             add(Block("exponent", v))
-        if form.data and form.model:
-            for kind in DATA_KINDS:
-                if (kind, v) not in used and scale(v) == "log":
-                    add(Block(kind, v))
-        if ("additive", v) not in used:
+        if form.data and form.model and ("dexponent", v) not in used and scale(v) == "log":
+            add(Block("dexponent", v))
+        if ("additive", v) not in used and ("mhook", v) not in used:
             add(Block("additive", v))
+    moving = ",".join([form.model[0] if form.model else "", form.data or ""])
+    for v in shapes:  # a hook whose optimum moves with size and data
+        if moving != "," and ("mhook", v) not in used and ("additive", v) not in used and scale(v) == "log":
+            add(Block("mhook", v, moving))
+        if is_proportion(v) and ("plog", v) not in used:
+            add(Block("plog", v))
+    if len(ctx.mixture) >= 1 and ("mix", "") not in used:
+        add(Block("mix", ""))
+    if form.data and form.model:  # a data exponent that moves with model size (Farseer)
+        for v in form.model:
+            if ("dexponent", v) not in used:
+                add(Block("dexponent", v))
+    for d, u in ctx.unique:
+        if form.data == d and ("repeat", d) not in used:
+            add(Block("repeat", d, u))
     if form.model:
         logs = [v for v in (*sizes, *shapes) if scale(v) == "log"]
         for i, a in enumerate(logs):
@@ -294,6 +350,30 @@ def expand(form: Form, ctx: _Context) -> list[Form]:
                 if same_role and ("ratio", a) not in used and ("ratio", b) not in used:
                     add(Block("ratio", a, b))
     return out
+
+
+def _mixture_of(table: RunTable, roles: Roles) -> tuple[str, ...]:
+    """The proportions of a mixture that vary (at least two), less the last where every run's sum to one
+    (its weight is then the others' complement, and a coefficient for it would not be identified)."""
+    props = [v for v in table.features if is_proportion(v) and v not in roles.free and table.frame[v].nunique() > 1]
+    if len(props) < 2:
+        return ()
+    total = table.frame[props].sum(axis=1).to_numpy()
+    return tuple(props[:-1]) if np.allclose(total, 1.0, atol=1e-6) else tuple(props)
+
+
+def _unique_pairs(table: RunTable, roles: Roles) -> tuple[tuple[str, str], ...]:
+    """``(D, U)`` for a data column ``D`` and a unique-data column ``U`` with ``D >= U`` in every run
+    and epochs above one somewhere: the repeated-data block applies."""
+    cols = dict(roles.columns)
+    unique = [v for v in roles.data if is_unique(v) or is_unique(cols.get(v, v))]
+    out = []
+    for d in (v for v in roles.data if v not in unique):
+        for u in unique:
+            epochs = table.frame[d].to_numpy(float) / table.frame[u].to_numpy(float)
+            if np.all(epochs >= 1 - 1e-9) and epochs.max() > 1.5:
+                out.append((d, u))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -349,9 +429,10 @@ class GrammarEngine:
 
     def search(self, table: RunTable, *, progress: Progress | None = None) -> list[Candidate]:
         t0 = time.monotonic()
-        ctx = _Context(tuple(table.features), Roles.of(table, self.decreasing, dict(self.roles)), table.ranges(),
-                       float(table.y.min()), float(np.median(table.y)),
-                       table.spread if table.scale == "linear" else None)
+        roles = Roles.of(table, self.decreasing, dict(self.roles))
+        ctx = _Context(tuple(table.features), roles, table.ranges(), float(table.y.min()), float(np.median(table.y)),
+                       table.spread if table.scale == "linear" else None, _mixture_of(table, roles),
+                       _unique_pairs(table, roles))
         seen: dict[str, _Node] = {}
 
         def out_of_time() -> bool:
