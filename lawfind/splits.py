@@ -28,8 +28,6 @@ RUNG = 1.25
 #: A ladder of at most this many sizes is *few*: the default test split is then taken along data, so
 #: that it does not eat the sizes that selection needs.
 FEW_SIZES = 5
-#: Sizes selection keeps at least where it can: three to fit a law in size on, one to score.
-_SELECTION_SIZES = 4
 #: Distinct sizes a law in size is fitted on at least: E0 + A N^-a has three constants in N.
 MIN_FIT_SIZES = 3
 
@@ -87,8 +85,8 @@ def default_split(table: RunTable, size: str | None, data: str | None, fraction:
       size column ``size``.
     - A ladder of three to five sizes: the top ``fraction`` of the data column ``data`` within each
       size that has at least three data values (the largest ``D`` at each size), so every size stays
-      in selection; without such a data axis, the top size where four sizes remain beside it, else
-      no test split at all (every size is needed to choose the law; the description says so).
+      in selection; without such a data axis, no test split at all (every size is needed to choose the
+      law: three to fit on and two to score, two extrapolation steps; the description says so).
     - No size column: the top ``fraction`` of ``data``; neither size nor data: a random ``fraction``.
 
     Raises
@@ -109,7 +107,6 @@ def default_split(table: RunTable, size: str | None, data: str | None, fraction:
     if rungs is None or len(rungs) > FEW_SIZES:
         return holdout_split(table, f"top:{size}:{fraction:g}")
     if len(rungs) < 3:
-
         raise too_few_sizes(size, len(rungs))
     if data is not None:
         d = table.frame[data].to_numpy(float)
@@ -121,9 +118,6 @@ def default_split(table: RunTable, size: str | None, data: str | None, fraction:
         if test.any():
             return Split(~test, test, f"the largest {data} at each size (top {fraction:.0%} of {data} per size: "
                                       f"{size} takes only {len(rungs)} sizes, all kept for selection)", data)
-    if len(rungs) > _SELECTION_SIZES:
-        test = x >= rungs[-1][0]
-        return Split(~test, test, f"{size} >= {rungs[-1][0]:.4g} (the largest of {len(rungs)} sizes)", size)
     none = np.zeros(len(table), bool)
     return Split(~none, none, f"none ({size} takes only {len(rungs)} sizes, all needed to choose the law, and no "
                               "data column has three values per size to test along)")

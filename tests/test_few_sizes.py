@@ -153,15 +153,18 @@ def test_proportions_only_fall_back_to_cross_validation_and_say_so():
     assert disc.best_metrics_.n_test == 9 and disc.best_metrics_.r2 > 0.5
 
 
-def test_four_sizes_without_a_data_axis_have_no_test_split():
+@pytest.mark.parametrize("n_sizes,steps", [(4, 1), (5, 2)])
+def test_few_sizes_without_a_data_axis_have_no_test_split(n_sizes, steps):
+    # SLDBench's moe task: five dense sizes and expert counts, no token column; a test split of the
+    # largest size would leave selection one step of extrapolation, so all five choose the law
     rng = np.random.default_rng(5)
-    N = np.repeat(1e8 * 3.0 ** np.arange(4), 5)
-    E = np.tile([1.0, 2, 4, 8, 16], 4)
+    N = np.repeat(1e8 * 3.0 ** np.arange(n_sizes), 5)
+    E = np.tile([1.0, 2, 4, 8, 16], n_sizes)
     frame = pd.DataFrame({"N": N, "E": E, "loss": (1.7 + 406.4 / N ** 0.34) * E ** -0.02
-                          * np.exp(rng.normal(0, 0.003, 20))})
+                          * np.exp(rng.normal(0, 0.003, len(N)))})
     table, axes, split, sel, origins = splits_of(frame, "N,E")
-    assert not split.test.any() and split.description.startswith("none (N takes only 4 sizes")
-    assert [o.axis for o in origins] == ["size"]
+    assert not split.test.any() and split.description.startswith(f"none (N takes only {n_sizes} sizes")
+    assert [o.axis for o in origins] == ["size"] * steps
 
 
 def test_the_record_keeps_the_steps_and_the_trust():

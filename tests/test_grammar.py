@@ -175,3 +175,11 @@ def test_a_learning_rate_optimum_that_moves_with_size_is_recovered():
     lo, hi = fit.intervals["n_lr"]
     assert lo <= 0.0 <= hi and hi - lo < 0.2
     assert fit.values["k_lr"] == pytest.approx(0.04, rel=0.15)
+    # optimize reads the optimum back as a closed form in N and D: lr* = e^c (N/N0)^m (D/D0)^n
+    from lawfind.optimize.optima import stationary_point
+
+    best = stationary_point(top.law, fit.values, "lr", ranges=table.ranges(), at={"N": 3e8, "D": 1e10})
+    assert best.method == "closed form" and best.kind == "minimum" and set(best.depends_on) == {"N", "D"}
+    assert best.value == pytest.approx(2e-3, rel=0.05)
+    bigger = stationary_point(top.law, fit.values, "lr", ranges=table.ranges(), at={"N": 3e9, "D": 1e10})
+    assert bigger.value / best.value == pytest.approx(10 ** -0.3, rel=0.05)

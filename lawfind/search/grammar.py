@@ -11,8 +11,16 @@ A form is ``L = E0 + A * prod(x^-alpha_x) * modifiers + B * D^-beta * modifiers 
   (``x`` for S); Clark et al.'s saturating count ``Ehat(x)^-p``; an exponent that depends on ``ln x``
   (``alpha + q ln x``, Ludziejewski et al. 2025); a hook in a ratio of two variables
   (``1 + h (ln(Na/N) - c)^2``);
-- a modifier of the data term: an exponent ``beta + z ln x`` (Ludziejewski et al. 2025);
-- **additive hooks** ``k (l - c)^2``.
+- a modifier of the data term: an exponent ``beta + z ln x`` (Ludziejewski et al. 2025; with ``x`` the
+  model size, Farseer's data exponent that moves with N); **repeated data**: ``D`` replaced by
+  Muennighoff et al. 2023's effective tokens ``U (1 + R* (1 - exp(-(D/U - 1)/R*)))`` where a unique-token
+  column ``U`` bounds ``D``;
+- **additive hooks** ``k (l - c)^2``, and hooks whose optimum moves with model size and data,
+  ``k (l - c - m ln(N/N0) - n ln(D/D0))^2`` (the learning-rate and batch-size laws: lr* ~ N^m D^n);
+- **mixtures** (columns whose names say proportion or fraction, read on a linear scale, zeros
+  included): ``exp(sum_j t_j x_j)`` over the proportions (Ye et al. 2024's data-mixing law; one left out
+  where they sum to one), a term of its own where the table has no size or data, else a modifier; and
+  a domain's own proportion with a floor, ``-w ln(x + x0)``.
 
 Constants carry their physical signs as bounds: ``E0, A, B >= 0``, exponents ``alpha, beta > 0``,
 hook curvatures ``h, k >= 0``. The search is a beam search: start from the plain power-law forms, add
