@@ -15,6 +15,7 @@ exponents, are shared.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -571,7 +572,23 @@ def _bootstrap_summary(problem: _Problem, best_z: np.ndarray, ok: list[OptimizeR
     if switched > 0.02:
         notes.append(f"{switched:.0%} of the bootstrap refits found a better optimum away from the best point: "
                      "the objective has several basins, and the intervals span them")
+    loose = unpinned(intervals or {})
+    if loose:
+        notes.append(f"constants the data do not pin: {', '.join(loose)}; their values are one point of a ridge "
+                     "(a simpler law, or runs that spread those terms apart, would pin them)")
     return _BootSummary(reps, stderr, intervals, failed, switched, tuple(notes))
+
+
+def unpinned(intervals: Mapping[str, tuple[float, float]], orders: float = 2.0) -> list[str]:
+    """The constants whose 95 % interval spans more than ``orders`` orders of magnitude (both ends of
+    one sign; or an end not finite), as ``"B in [13, 2e+05]"``: the data do not identify them."""
+    out = []
+    for name, (a, b) in intervals.items():
+        if not (math.isfinite(a) and math.isfinite(b)):
+            out.append(f"{name} in [{a:.3g}, {b:.3g}]")
+        elif a * b > 0 and math.log10(max(abs(a), abs(b)) / min(abs(a), abs(b))) > orders:
+            out.append(f"{name} in [{a:.3g}, {b:.3g}]")
+    return out
 
 
 def _newton_polish(problem: _Problem, runs: list, idx, lo: np.ndarray, hi: np.ndarray) -> None:

@@ -195,3 +195,14 @@ def test_the_fitters_problem_is_what_the_bootstrap_asks_for(chinchilla_table):
         f, g = problem(Z[b])
         h, dh = problem.rho(r[b])
         assert f == pytest.approx(h.sum()) and g == pytest.approx(J[b] @ dh, rel=1e-9)
+
+
+def test_constants_the_data_do_not_pin_are_named():
+    from lawfind.fit import unpinned
+
+    # the main job's B in [13, 2.0e5] and alpha in [0.0001, 0.191] span orders of magnitude; E0 and an
+    # interval across zero (a sign the data leave open) do not count
+    got = unpinned({"B": (13.0, 2.0e5), "alpha": (0.0001, 0.191), "E0": (1.4, 1.5), "q": (-0.05, 0.03),
+                    "A": (20.0, 1500.0)})
+    assert got == ["B in [13, 2e+05]", "alpha in [0.0001, 0.191]"]
+    assert unpinned({"c": (float("nan"), 1.0)}) == ["c in [nan, 1]"]
