@@ -15,6 +15,7 @@ import numpy as np
 from .data import RunTable
 from .errors import FitError, OptionError, did_you_mean
 from .fit import FitResult, fit_law
+from .groups import choose_per_group
 from .laws import Law
 from .metrics import Metrics, metrics
 from .splits import Split
@@ -102,10 +103,14 @@ def compare_laws(
     *,
     rank_by: str = "r2",
     progress: Callable[[str], None] | None = None,
+    per_group: Sequence[str] | None = None,
     **fit_options,
 ) -> Comparison:
     """Fit each law on the training runs and rank the laws on the test runs.
 
+    On a table with a group column of two or more levels, each law takes the constants per group level
+    that the data choose by BIC (:func:`lawfind.groups.choose_per_group`: none, the limit, the limit
+    and coefficients, every constant), or those named in ``per_group``; the shared form is the law's.
     Laws whose variables the table lacks, or whose fit fails, are listed in ``skipped`` with the
     reason, never dropped silently.
     """
@@ -113,6 +118,9 @@ def compare_laws(
         raise OptionError(f"unknown metric '{rank_by}'{did_you_mean(rank_by, RANK_BY)}; "
                           f"choose one of {', '.join(RANK_BY)}")
     train = table.subset(split.train)
+    grouped = table.group is not None and len(set(train.groups)) > 1
+    if per_group and not grouped:
+        raise OptionError("per_group needs a group column with at least two levels: give --group COLUMN")
     rows, skipped = [], []
     for law in laws:
         missing = [v for v in law.variables if v not in table.features]
@@ -126,6 +134,9 @@ def compare_laws(
         except FitError as exc:
             skipped.append((law.name, str(exc)))
             continue
+        if grouped:
+            fit = choose_per_group(law, train, dict(fit.values), declared=per_group,
+                                   seed=fit_options.get("seed", 0)) or fit
         rows.append(Row(law, fit, evaluate(fit, table, split)))
     key = RANK_BY[rank_by]
     rows.sort(key=lambda r: (np.nan_to_num(key(r.metrics), nan=np.inf)))

@@ -86,7 +86,7 @@ def choose_per_group(law: Law, table: RunTable, start: dict[str, float], *, decl
             pred = fit.predict(table)
         except LawfindError:
             continue
-        if not np.all(np.isfinite(pred)) or np.any(pred <= 0):
+        if not np.all(np.isfinite(pred)) or (table.scale == "log" and np.any(pred <= 0)):
             continue
         bic = log_fit_stats(table.y, pred, fit.n_params, table.scale)[2]
         if math.isfinite(bic) and bic < best_bic:

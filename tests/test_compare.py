@@ -142,3 +142,29 @@ def test_compare_without_n_splits_on_the_size_column(tmp_path, capsys):
     assert main(["compare", str(path), "--laws", "chinchilla2022", "--features", "dense_parameter_count,D",
                  "--decreasing", "dense_parameter_cont"]) == 2
     assert "did you mean 'dense_parameter_count'" in capsys.readouterr().err
+
+
+def test_compare_with_a_group_fits_constants_per_group(tmp_path, capsys):
+    from lawfind.cli import main
+
+    # two datasets with their own limit and coefficient, shared exponents: a pooled fit cannot serve both
+    rng = np.random.default_rng(4)
+    N, D = np.meshgrid(1e8 * 2.0 ** np.arange(6), np.geomspace(2e9, 2e11, 6))
+    N, D = np.tile(N.ravel(), 2), np.tile(D.ravel(), 2)
+    dataset = np.repeat(["pile", "c4"], len(N) // 2)
+    E0, A = np.where(dataset == "pile", 1.7, 2.0), np.where(dataset == "pile", 400.0, 520.0)
+    loss = (E0 + A / N ** 0.34 + 410 / D ** 0.28) * np.exp(rng.normal(0, 0.003, len(N)))
+    path = tmp_path / "two.csv"
+    pd.DataFrame({"N": N, "D": D, "dataset": dataset, "loss": loss}).to_csv(path, index=False)
+    table = load_runs(path, group="dataset")
+    split = holdout_split(table, "N>=3e9")
+    pooled = compare_laws([catalog.get("chinchilla2022")], load_runs(path), holdout_split(load_runs(path), "N>=3e9"),
+                          n_starts=8).rows[0]
+    grouped = compare_laws([catalog.get("chinchilla2022")], table, split, n_starts=8).rows[0]
+    assert set(grouped.fit.per_group) >= {"E0"} and grouped.fit.groups == ("c4", "pile")
+    assert grouped.metrics.rmse < 0.2 * pooled.metrics.rmse and grouped.metrics.r2 > 0.95
+    declared = compare_laws([catalog.get("chinchilla2022")], table, split, n_starts=8, per_group=("E0", "A")).rows[0]
+    assert declared.fit.per_group == ("E0", "A")
+    assert main(["compare", str(path), "--laws", "chinchilla2022", "--group", "dataset", "--holdout", "N>=3e9",
+                 "--starts", "8"]) == 0
+    assert "chinchilla2022: per dataset (c4, pile): E0" in capsys.readouterr().out

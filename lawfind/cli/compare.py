@@ -41,6 +41,9 @@ def register(sub) -> None:
                    help="columns that grow with the model size, beside N and Na, e.g. dense_parameter_count: "
                         "the default holdout splits on the first of them where the table has no N")
     add_role_args(p)
+    p.add_argument("--per-group", type=names, default=None,
+                   help="with --group: the constants fitted per group level, e.g. E0,A (default: chosen by BIC per "
+                        "law among none, the limit, the limit and coefficients, every constant)")
     p.add_argument("--kfold", type=at_least(2), help="rank on a random k-fold split instead")
     p.add_argument("--rank-by", type=choice("metric", RANK_BY), default="r2", help="r2 (default), nmse, nmae, rmse_log, aic or bic")
     p.add_argument("--latex", help="write the ranked table as a booktabs LaTeX table")
@@ -65,7 +68,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         split = holdout_split(table, args.holdout) if args.holdout else _default_split(table, roles, args.seed)
     with err_console.status("fitting") as status:
         comp = compare_laws(laws, table, split, rank_by=args.rank_by, loss=args.loss, delta=args.delta,
-                            n_starts=args.starts, seed=args.seed,
+                            n_starts=args.starts, seed=args.seed, per_group=args.per_group,
                             progress=lambda name: status.update(f"fitting {name}"))
     rows = [[str(i), r.law.name, r.law.certainty, str(r.metrics.n_params), fmt(r.metrics.r2), fmt(r.metrics.nmse),
              fmt(r.metrics.nmae), fmt(r.metrics.rmse), f"{r.metrics.aic:.1f}", f"{r.metrics.bic:.1f}"]
@@ -73,6 +76,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print_table(f"train {int(split.train.sum())} runs, test {int(split.test.sum())} runs ({split.description})",
                 rows, ["rank", "law", "certainty", "k", "R2", "NMSE", "NMAE",
                        "RMSE log" if table.scale == "log" else "RMSE", "AIC", "BIC"])
+    for r in comp.rows:
+        if r.fit.per_group:
+            console.print(f"{r.law.name}: per {table.group} ({', '.join(r.fit.groups)}): {', '.join(r.fit.per_group)}")
     for name, why in comp.skipped:
         console.print(f"[yellow]skipped[/] {name}: {why}")
     if tex:
