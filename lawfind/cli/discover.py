@@ -128,7 +128,7 @@ def _fit_budget(budget: float | None) -> float | None:
     for writing the outputs (the report, where asked for, comes after)."""
     if budget is None:
         return None
-    return max(budget - _process_age() - min(0.05 * budget, 3.0), 0.5 * budget)
+    return max(budget - _process_age() - min(0.1 * budget, 4.0), 0.5 * budget)
 
 
 def _process_age() -> float:
