@@ -183,3 +183,18 @@ def test_a_learning_rate_optimum_that_moves_with_size_is_recovered():
     assert best.value == pytest.approx(2e-3, rel=0.05)
     bigger = stationary_point(top.law, fit.values, "lr", ranges=table.ranges(), at={"N": 3e9, "D": 1e10})
     assert bigger.value / best.value == pytest.approx(10 ** -0.3, rel=0.05)
+
+
+def test_parallel_width_enlarges_the_model_as_its_log():
+    # ParScale: P parallel streams act as a model N (1 + k ln P) large
+    rng = np.random.default_rng(13)
+    N = np.repeat(10 ** np.linspace(7.5, 9.5, 8), 4)
+    P = np.tile([1.0, 2.0, 4.0, 8.0], 8)
+    truth = 1.6 + 300 / (N * (1 + 0.4 * np.log(P))) ** 0.3
+    frame = pd.DataFrame({"N": N, "P": P, "loss": truth * np.exp(rng.normal(0, 0.002, len(N)))})
+    table = load_runs(frame, features="N,P")
+    cands = GrammarEngine(max_depth=1, n_jobs=1, decreasing=("P",)).search(table)
+    top = _candidate_with(cands, "neff(P)")
+    assert top is cands[0]
+    fit = fit_law(top.law, table, seed=0, initial=[dict(top.start)])
+    assert fit.values["k_P"] == pytest.approx(0.4, rel=0.2) and fit.values["alpha"] == pytest.approx(0.3, rel=0.1)

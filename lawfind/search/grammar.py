@@ -11,6 +11,7 @@ A form is ``L = E0 + A * prod(x^-alpha_x) * modifiers + B * D^-beta * modifiers 
   (``x`` for S); Clark et al.'s saturating count ``Ehat(x)^-p``; an exponent that depends on ``ln x``
   (``alpha + q ln x``, Ludziejewski et al. 2025); a hook in a ratio of two variables
   (``1 + h (ln(Na/N) - c)^2``);
+- an effective size ``N (1 + k ln x)`` for a count ``x`` (parallel or ensemble width, ParScale);
 - a modifier of the data term: an exponent ``beta + z ln x`` (Ludziejewski et al. 2025; with ``x`` the
   model size, Farseer's data exponent that moves with N); **repeated data**: ``D`` replaced by
   Muennighoff et al. 2023's effective tokens ``U (1 + R* (1 - exp(-(D/U - 1)/R*)))`` where a unique-token
@@ -54,7 +55,7 @@ __all__ = ["GrammarEngine", "Form", "Block", "base_forms", "expand"]
 
 #: Modifier kinds of the model term (at most one per variable) and of the data term; the others are
 #: "additive" and "ratio".
-MODEL_KINDS = ("power", "hook", "qhook", "shook", "sat", "exponent", "mix")
+MODEL_KINDS = ("power", "hook", "qhook", "shook", "sat", "exponent", "mix", "neff")
 DATA_KINDS = ("dexponent", "repeat")
 
 
@@ -184,11 +185,16 @@ def build(form: Form, ctx: _Context) -> tuple[Law, dict[str, float], list[dict[s
         for i, v in enumerate(form.model):
             name = "alpha" if i == 0 else f"alpha_{v}"
             alpha = par(name, (0.05, 0.8), (1e-4, 3.0), start=share)
+            size = symbol(v)
             if i == 0:
                 for b in form.blocks:
                     if b.kind == "exponent":
                         alpha = alpha + par(f"q_{b.var}", (-0.05, 0.05), (-1.0, 1.0), start=0.0) * _l(b.var)
-            term = term * symbol(v) ** (-alpha)
+                    elif b.kind == "neff":
+                        # an effective size that grows with the log of a count: parallel or ensemble
+                        # width (ParScale: N_eff = N (1 + k ln P))
+                        size = size * (1 + par(f"k_{b.var}", (0.0, 0.5), (0.0, 100.0), start=0.0) * _l(b.var))
+            term = term * size ** (-alpha)
         expr = expr + term * _modifiers(form, ctx, par, centre)
     # the data term
     if form.data:
@@ -318,9 +324,11 @@ def expand(form: Form, ctx: _Context) -> list[Form]:
     def add(block: Block) -> None:
         out.append(replace(form, blocks=tuple(sorted((*form.blocks, block)))))
 
-    for v in sizes:  # coupling: another size variable in the product
-        if form.model and v not in form.model:
+    for v in sizes:  # coupling: another size variable in the product, or a count that enlarges the model
+        if form.model and v not in form.model and v not in on_model:
             out.append(replace(form, model=(*form.model, v)))
+            if ctx.is_count(v):
+                add(Block("neff", v))
     for v in shapes:
         if (form.model or form.data) and v not in on_model:
             for kind in ("power", "hook", "qhook"):
@@ -329,6 +337,8 @@ def expand(form: Form, ctx: _Context) -> list[Form]:
                 add(Block("shook", v, size))
             if ctx.is_count(v):
                 add(Block("sat", v))
+                if form.model:
+                    add(Block("neff", v))
         if form.model and ("exponent", v) not in used and scale(v) == "log":
             add(Block("exponent", v))
         if form.data and form.model and ("dexponent", v) not in used and scale(v) == "log":
