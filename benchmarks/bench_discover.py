@@ -38,10 +38,11 @@ import numpy as np
 import sympy as sp
 
 from lawfind.data import load_runs
-from lawfind.discovery import Discovery, _slice_origin
+from lawfind.discovery import Discovery
 from lawfind.planted import PLANTED, sample
 from lawfind.search.base import transformed_matrix, transformed_symbols
 from lawfind.search.operon import parse_operon
+from lawfind.selection import slice_origin
 from lawfind.symbols import symbol
 
 HOLDOUT = "N>=1.6e9"
@@ -118,7 +119,7 @@ def raw_operon(table, splits, generations: int, population: int, seeds: int):
     from pyoperon.sklearn import SymbolicRegressor
 
     sel = table.subset(splits.selection)
-    origin = _slice_origin(sel, "N", 0.15)
+    origin = slice_origin(sel, "N", 0.15)
     search, val, test = sel.subset(origin.fit), sel.subset(origin.score), table.subset(splits.test)
     inputs = transformed_symbols(table.features)
     front = []
