@@ -321,8 +321,8 @@ def check_admissible(law: Law, values: Mapping[str, float], table: RunTable, rol
         # values may rise; what must not rise is the loss at the best hook values (to a grid's precision)
         moving = [v for v in law.variables if v in roles.shape]
         if rises and moving:
-            best = _hooks_at_best(law, theta, anchors, table, grower, data, factor, moving)
-            if best is not None and not _rises(best, cols, grower, data, _PROFILE_TOL):
+            best = _at_best(law, theta, _flat(cols), table, moving)
+            if best is not None and not _rises(best.reshape(vals.shape), cols, grower, data, _PROFILE_TOL):
                 rises = []
         found += rises
     # each log-scale hook alone, out to the extrapolation factor and far beyond: bounded below
@@ -369,13 +369,9 @@ def _rises(vals: np.ndarray, cols: dict[str, np.ndarray], grower: list[str], dat
     return out
 
 
-def _hooks_at_best(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: RunTable,
-                   grower: list[str], data: list[str], factor: float, hooks: list[str]) -> np.ndarray | None:
-    """The law on :func:`_grid`'s grid with the hook variables at their best values at each grid point
-    (:func:`_at_best`)."""
-    vals, cols = _grid(law, theta, anchors, table, grower, data, factor)
-    best = _at_best(law, theta, {v: np.asarray(c, dtype=float).ravel() for v, c in cols.items()}, table, hooks)
-    return None if best is None else best.reshape(vals.shape)
+def _flat(cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns of a grid or a ray as 1-d float arrays (the points :func:`_at_best` takes)."""
+    return {v: np.asarray(c, dtype=float).ravel() for v, c in cols.items()}
 
 
 def _at_best(law: Law, theta: list[float], cols: dict[str, np.ndarray], table: RunTable, hooks: list[str],
@@ -570,8 +566,7 @@ def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: Ru
                                                  f"{_where(cols, vals < 0)}")]
     rise = np.diff(vals, axis=1) > _REL_TOL * np.abs(vals[:, 1:])
     if rise.any() and hooks:  # at the best hook values (their optimum may move far out), searched widely
-        best = _at_best(law, theta, {v: np.asarray(c, dtype=float).ravel() for v, c in cols.items()}, table, hooks,
-                        widen=10.0, points=801)
+        best = _at_best(law, theta, _flat(cols), table, hooks, widen=10.0, points=801)
         if best is not None:
             best = best.reshape(vals.shape)
             if not (np.diff(best, axis=1) > _PROFILE_TOL * np.abs(best[:, 1:])).any():

@@ -53,10 +53,10 @@ from .base import Candidate, Progress
 
 __all__ = ["GrammarEngine", "Form", "Block", "base_forms", "expand"]
 
-#: Modifier kinds of the model term (at most one per variable) and of the data term; the others are
-#: "additive" and "ratio".
+#: Modifier kinds of the model term (at most one per variable); the others act on the data term
+#: ("dexponent", "repeat"), add a term ("additive", "mhook", "plog"), or modify the model term in two
+#: variables ("ratio").
 MODEL_KINDS = ("power", "hook", "qhook", "shook", "sat", "exponent", "mix", "neff")
-DATA_KINDS = ("dexponent", "repeat")
 
 
 @dataclass(frozen=True, order=True)
