@@ -25,6 +25,7 @@ import pandas as pd
 
 from lawfind.data import load_runs
 from lawfind.discovery import Discovery
+from lawfind.forms import structure_key
 from lawfind.errors import LawfindError
 
 SLDBENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "sldbench"
@@ -63,20 +64,23 @@ def r2(y: np.ndarray, pred: np.ndarray) -> float:
 def run_task(name: str, task: Task, budget: float | None, seed: int) -> tuple[str, float]:
     """The pooled test R2 (as text: a number or the refusal) and the seconds taken. A task with groups
     gets one discovery with ``group="group"`` (one form, constants per group as the data choose); a
-    task with several targets one discovery per target, the budget shared evenly among them."""
+    task with several targets one discovery per target, the budget shared evenly among them and the
+    laws found for the earlier targets screened for the later ones (as ``--target a,b`` does)."""
     train = pd.read_csv(SLDBENCH / name / "train.csv.gz")
     test = pd.read_csv(SLDBENCH / name / "test.csv.gz")
     group = "group" if task.per_group else None
     each = None if budget is None else budget / len(task.target)
     t0 = time.monotonic()
-    ys, preds = [], []
+    ys, preds, forms = [], [], {}
     try:
         for target in task.target:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 table = load_runs(train, target=target, features=task.features, group=group)
-                disc = Discovery(time_budget=each, seed=seed, decreasing=task.decreasing, **task.options)
+                disc = Discovery(time_budget=each, seed=seed, decreasing=task.decreasing, forms=tuple(forms.values()),
+                                 **task.options)
                 disc.fit(table)
+                forms.update({structure_key(r.law): r.fit for r in disc.front_})
                 held = load_runs(test, target=target, features=task.features, group=group)
             ys.append(held.y)
             preds.append(np.asarray(disc.predict(held), dtype=float))

@@ -210,6 +210,10 @@ class Discovery(RegressorMixin, BaseEstimator):
         with ``group=`` brings its own.
     per_group:
         The constants fitted per group level, declared (``("E0", "A")``) instead of chosen by BIC.
+    forms:
+        Laws (or fitted laws, whose constants start the refit) screened beside the search's and always
+        measured on extrapolation: the laws found for the other targets of the same runs, so that
+        several targets share their structure (``--target a,b``; source ``shared``).
     """
 
     def __init__(self, engine: str = "default", *, generations: int = 60, population_size: int = 600,
@@ -220,7 +224,8 @@ class Discovery(RegressorMixin, BaseEstimator):
                  extrapolation_factor: float = EXTRAPOLATION_FACTOR, include_catalog: bool = True,
                  max_free: int = 30, max_refine: int = 3, max_scored: int = 12, n_starts: int = 64, bootstrap: int = 0,
                  template: str | None = None, n_jobs: int | None = None, group: str | None = None,
-                 per_group: Sequence[str] | None = None, roles: Mapping[str, str] | None = None) -> None:
+                 per_group: Sequence[str] | None = None, roles: Mapping[str, str] | None = None,
+                 forms: Sequence[Law | FitResult] = ()) -> None:
         self.engine = engine
         self.generations = generations
         self.population_size = population_size
@@ -250,6 +255,7 @@ class Discovery(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.group = group
         self.per_group = per_group
+        self.forms = forms
 
     # -- fitting --------------------------------------------------------------------------------
     def fit(self, X: RunTable | pd.DataFrame | np.ndarray, y=None, *, progress: Reporter | None = None,
@@ -380,7 +386,20 @@ class Discovery(RegressorMixin, BaseEstimator):
             cands += engine.search(table, progress=lambda d, t, m: report("search", d, t, m))
         if self.include_catalog or self.engine == "catalog":
             cands += make_engine("catalog").search(table)
-        return cands
+        return cands + self._shared(table)
+
+    def _shared(self, table: RunTable) -> list[Candidate]:
+        """:attr:`forms` as candidates (those whose variables the table has), each from its fitted
+        constants where it brings them (one level's, for a law fitted per group)."""
+        out = []
+        for form in self.forms:
+            law, fit = (form.law, form) if isinstance(form, FitResult) else (form, None)
+            if not set(law.variables) <= set(table.features):
+                continue
+            start = fit.group_values(fit.groups[0] if fit.per_group else None) if fit is not None else None
+            out.append(Candidate(law.expr, f"shared:{law.name}", sp.sstr(law.expr), 0, law=law, start=start,
+                                 engine="shared"))
+        return out
 
     def _score_all(self, candidates: list[Candidate], sel: RunTable, roles: Roles, report: Reporter,
                    t0: float) -> tuple[list[Scored], list[Failed]]:
@@ -470,7 +489,8 @@ class Discovery(RegressorMixin, BaseEstimator):
             fit = fit_law(law, sel, n_starts=32, seed=self.seed)
             return self._scored(law, fit, sel, roles, "catalog:" + cand.catalog_name, cand.engine, cand.catalog_name)
         if cand.law is not None:
-            fit = fit_law(cand.law, sel, n_starts=2, seed=self.seed, initial=[dict(cand.start or {})])
+            fit = fit_law(cand.law, sel, n_starts=2 if cand.start else 16, seed=self.seed,
+                          initial=[dict(cand.start)] if cand.start else ())
             return self._scored(cand.law, fit, sel, roles, cand.source, cand.engine)
         expr = tidy(cand.expr)
         if not expr.free_symbols or expr.has(sp.zoo, sp.nan, sp.oo):
@@ -491,13 +511,13 @@ class Discovery(RegressorMixin, BaseEstimator):
 
     def _shortlist(self, pool: list[Scored]) -> list[Scored]:
         """The candidates worth an extrapolation error: the lowest BIC overall, the two lowest of
-        every number of constants (so the front can show each size), and every catalogue law (a
-        published law is never dropped on its training BIC alone)."""
+        every number of constants (so the front can show each size), and every catalogue law and shared
+        form (a published law, or one another target chose, is never dropped on its training BIC alone)."""
         ranked = sorted(pool, key=lambda s: (s.bic, s.n_params))
         short = ranked[: self.max_scored]
         for k in sorted({s.n_params for s in pool}):
             short += [s for s in ranked if s.n_params == k][:2]
-        short += [s for s in ranked if s.catalog_name is not None]
+        short += [s for s in ranked if s.catalog_name is not None or s.engine == "shared"]
         return list({id(s): s for s in short}.values())
 
     def _per_group_fits(self, rows: list[Scored], sel: RunTable, roles: Roles, report: Reporter,
@@ -680,7 +700,9 @@ class Discovery(RegressorMixin, BaseEstimator):
                 raise OptionError(f"predict needs an array of shape (n, {len(features)}) with columns "
                                   f"{', '.join(features)}; got shape {arr.shape}")
             arrays = dict(zip(features, arr.T))
-        return fit.law.compiled([fit.values[p] for p in fit.law.param_names], [arrays[v] for v in fit.law.variables])
+        n = len(next(iter(arrays.values()))) if arrays else len(X)
+        pred = fit.law.compiled([fit.values[p] for p in fit.law.param_names], [arrays[v] for v in fit.law.variables])
+        return np.array(np.broadcast_to(np.asarray(pred, dtype=float), (n,)))
 
     def save(self, folder: str | Path, *, provenance: Mapping | None = None, report: bool = False) -> list[Path]:
         """Write the discovery's folder, whole or not at all: ``best.json`` (read back by

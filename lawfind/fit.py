@@ -135,8 +135,8 @@ class FitResult:
     def predict(self, table: RunTable) -> np.ndarray:
         """Predicted loss for every run of ``table``."""
         X = table.X(self.law.variables)
-        if not self.per_group:
-            return self.law.compiled([self.values[p] for p in self.law.param_names], X)
+        if not self.per_group:  # broadcast: a law without variables (a constant) gives one value
+            return _rows(self.law.compiled([self.values[p] for p in self.law.param_names], X), len(table))
         if table.group is None:
             raise OptionError(f"this fit has per-group parameters {list(self.per_group)}: "
                               f"load the table with group='{self.group}'")
@@ -151,7 +151,7 @@ class FitResult:
                 theta.append(np.array([self.values[f"{p}[{g}]"] for g in self.groups])[idx])
             else:
                 theta.append(self.values[p])
-        return self.law.compiled(theta, X)
+        return _rows(self.law.compiled(theta, X), len(table))
 
     def uncertainty(self) -> dict:
         """JSON-ready record of what predictions need beyond the values: the bootstrap's health,
@@ -664,3 +664,8 @@ def repeat_noise(table: RunTable) -> dict[str, float] | None:
     dof = int((grouped.size() - 1).clip(lower=0).sum())
     return {"sd" if linear else "sd_log": float(np.sqrt(np.sum(dev[size > 1] ** 2) / dof)), "dof": dof,
             "groups": int((grouped.size() > 1).sum())}
+
+
+def _rows(values, n: int) -> np.ndarray:
+    """``values`` as one float per run (a law without variables gives a single value)."""
+    return np.array(np.broadcast_to(np.asarray(values, dtype=float), (n,)))

@@ -168,6 +168,63 @@ def test_two_targets_in_one_call_write_two_laws(tmp_path, capsys):
     assert (out / "index.html").read_text().count("<a href=") == 2
 
 
+def test_a_form_found_for_one_target_is_screened_for_the_next():
+    """``forms``: a law another target chose is fitted and measured beside the search's; here a form
+    the catalogue lacks (a product of powers) is the truth, and it is chosen only where it is given."""
+    from lawfind.laws import parse_law
+    rng = np.random.default_rng(3)
+    N = np.repeat(NS + (1.6e9, 3.5e9), 6)
+    D = np.tile([1e9, 2e9, 4e9, 1e10, 2e10, 4e10], len(NS) + 2)
+    y = (1.7 + 3e3 * N ** -0.3 * D ** -0.1) * np.exp(0.003 * rng.standard_normal(len(N)))
+    frame = pd.DataFrame({"N": N, "D": D, "loss": y})
+    law = parse_law("E0 + A*N**(-a)*D**(-b)", ["N", "D"], name="other_target")
+    opts = dict(engine="catalog", holdout="N>=1.6e9", bootstrap=0, n_jobs=1)
+    given = Discovery(forms=[law], **opts).fit(frame)
+    alone = Discovery(**opts).fit(frame)
+    assert given.front_[given.best_index_].source == "shared:other_target"
+    assert given.best_.values["a"] == pytest.approx(0.3, abs=0.03)
+    assert given.best_metrics_.rmse_log < 0.008 < 0.02 < alone.best_metrics_.rmse_log  # floor: 0.0034
+
+
+def test_several_targets_share_the_time_budget(tmp_path, monkeypatch):
+    """--time-budget is the whole command's: the targets' budgets add up to it, and each later target
+    is given the forms of the earlier ones."""
+    from lawfind.cli import discover as cli_discover
+    seen, clock = [], [0.0]
+
+    class Found:  # a discovery whose front holds one law
+        front_ = (type("Row", (), {"law": catalog.get("chinchilla2022"), "fit": None})(),)
+
+    def fake(args, budget, forms=()):  # a discovery that spends its whole budget
+        seen.append((args.target, budget, len(forms)))
+        clock[0] += budget
+        return Found()
+
+    monkeypatch.setattr(cli_discover, "_discover", fake)
+    monkeypatch.setattr(cli_discover, "_process_age", lambda: clock[0])
+    monkeypatch.setattr(cli_discover, "save_index", lambda found, out: [])
+    monkeypatch.setattr(cli_discover, "target_lines", lambda found: [])
+    data = tmp_path / "runs.csv"
+    frame = two_datasets()
+    frame.assign(loss_b=frame["loss"] + 0.1, loss_c=frame["loss"] + 0.2).to_csv(data, index=False)
+    assert main(["discover", str(data), "--target", "loss,loss_b,loss_c", "--time-budget", "60",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert [(t, k) for t, _, k in seen] == [("loss", 0), ("loss_b", 1), ("loss_c", 1)]
+    budgets = [b for _, b, _ in seen]
+    assert sum(budgets) <= 60 and all(15 <= b <= 20 for b in budgets)
+
+
+def test_a_constant_law_predicts_one_value_per_run():
+    from lawfind.fit import fit_law
+    from lawfind.data import load_runs
+    import sympy as sp
+    from lawfind.laws import Law, Param
+    table = load_runs(two_datasets()[lambda f: f["dataset"] == "pile"])
+    fit = fit_law(Law("constant", sp.Symbol("E0"), (), (Param("E0", (1.0, 5.0), (0.0, None)),)), table)
+    assert fit.predict(table).shape == (len(table),)
+    assert fit.predict(table)[0] == pytest.approx(float(np.exp(np.mean(np.log(table.y)))), rel=0.01)
+
+
 @pytest.mark.slow
 def test_discover_cli_group_with_report(tmp_path, capsys):
     """The command line (worker processes, a report): the chosen law is marked in candidates.csv, the

@@ -23,6 +23,7 @@ from ..discovery import MODEL_SELECTION, VALIDATION, Discovery
 from ..errors import OptionError
 from ..record import folder_name, save_index, target_lines
 from ..files import file_sha256
+from ..forms import structure_key
 from ..search import ENGINES
 from .common import (HOLDOUT, add_command, add_data_args, add_role_args, at_least, choice, console, declared_roles,
                      err_console, factor, load, names, output_folder, positive, scale_line)
@@ -86,18 +87,26 @@ def cmd_discover(args: argparse.Namespace) -> int:
     targets = [t.strip() for t in args.target.split(",") if t.strip()]
     if len(targets) > 1:
         return _discover_targets(args, targets)
+    _discover(args, _fit_budget(args.time_budget))
+    return 0
+
+
+def _discover(args: argparse.Namespace, budget: float | None, forms: tuple = ()) -> Discovery:
+    """One discovery of ``args.target`` in ``budget`` seconds (``None``: no limit), ``forms`` screened
+    beside the search's, printed and saved to ``args.out``."""
     out = _check_out(args.out)
     table = load(args)
     roles = Roles.of(table, args.decreasing, declared_roles(args))  # a misnamed column is refused before any work
     console.print(roles.line(), markup=False)
     console.print(scale_line(table), markup=False)
     disc = Discovery(engine=args.engine, generations=args.generations, population_size=args.population,
-                     seeds=args.seeds, beam=args.beam, max_depth=args.max_depth, time_budget=_fit_budget(args.time_budget),
+                     seeds=args.seeds, beam=args.beam, max_depth=args.max_depth, time_budget=budget,
                      seed=args.seed, holdout=args.holdout, validation=args.validation, n_origins=args.origins,
                      model_selection=args.model_selection, admissible=args.admissible == "on",
                      decreasing=tuple(args.decreasing), extrapolation_factor=args.extrapolation_factor,
                      include_catalog=not args.no_catalog, operators=args.operators, template=args.template,
-                     bootstrap=args.bootstrap, per_group=_per_group(args), roles=declared_roles(args) or None)
+                     bootstrap=args.bootstrap, per_group=_per_group(args), roles=declared_roles(args) or None,
+                     forms=forms)
     stages = {"search": "pyoperon search", "grammar": "grammar search", "refit": "fitting candidates",
               "refine": "snapping and pruning", "extrapolate": "extrapolation steps", "final": "final fit",
               "bootstrap": "bootstrap"}
@@ -118,8 +127,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     with err_console.status(what):
         written = disc.save(out, provenance=provenance(args, disc, started), report=args.report)
     console.print(f"wrote {', '.join(sorted(p.name for p in written))} to {args.out}/", markup=False)
-    args.discovery = disc  # for several targets in one call (_discover_targets)
-    return 0
+    return disc
 
 
 def _fit_budget(budget: float | None) -> float | None:
@@ -151,16 +159,25 @@ def _per_group(args: argparse.Namespace) -> tuple[str, ...] | None:
 
 def _discover_targets(args: argparse.Namespace, targets: list[str]) -> int:
     """``--target a,b``: one discovery per target, each in its own sub-folder of ``--out``, then an index
-    (``index.html``, ``index.json``) and one line per target."""
+    (``index.html``, ``index.json``) and one line per target.
+
+    The targets share their work where their features are the same: the laws found for the earlier
+    targets (each one's front) are screened and measured for the later ones beside their own search,
+    so that one structure can serve them all, and ``--time-budget`` is the whole command's, shared
+    evenly among the targets still to run."""
     if len(set(targets)) < len(targets):
         raise OptionError(f"--target names a column twice ({args.target}): give each target once")
     out = _check_out(args.out)
-    found = {}
-    for target in targets:
+    found: dict[str, Discovery] = {}
+    total = _fit_budget(args.time_budget)
+    started = _process_age()
+    for k, target in enumerate(targets):
         console.rule(f"target {target}")
         sub = argparse.Namespace(**{**vars(args), "target": target, "out": str(out / folder_name(target))})
-        cmd_discover(sub)
-        found[target] = sub.discovery
+        budget = None if total is None else max((total - (_process_age() - started)) / (len(targets) - k),
+                                                0.25 * total / len(targets))
+        forms = tuple({structure_key(r.law): r.fit for d in found.values() for r in d.front_}.values())
+        found[target] = _discover(sub, budget, forms)
     written = save_index(found, out)
     console.rule("targets")
     for line in target_lines(found):
