@@ -37,6 +37,7 @@ import time
 import numpy as np
 import sympy as sp
 
+from lawfind.admissible import Roles
 from lawfind.data import load_runs
 from lawfind.discovery import Discovery
 from lawfind.planted import PLANTED, sample
@@ -180,7 +181,7 @@ def main() -> None:
         for method in methods:
             if method == "raw":
                 if splits is None:
-                    splits = Discovery(holdout=HOLDOUT)._splits(table)
+                    splits = Discovery(holdout=HOLDOUT)._splits(table, Roles.of(table))
                 t0 = time.perf_counter()
                 err, k = raw_operon(table, splits, 60, 600, 2)
                 sec = time.perf_counter() - t0

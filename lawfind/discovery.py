@@ -42,7 +42,7 @@ from .admissible import EXTRAPOLATION_FACTOR, Roles, Verdict, check_admissible
 from .data import RunTable, load_runs
 from .errors import FitError, LawfindError, OptionError, check_choice
 from .export import booktabs, latex, latex_fit
-from .fit import FitResult, fit_law
+from .fit import FitResult, fit_law, local_intervals, unpinned
 from .forms import complexity, parametrise, refine, structure_key, tidy
 from .groups import choose_per_group, grouped_verdict, largest_level, shared_form
 from .laws import Law, make_callable
@@ -326,6 +326,12 @@ class Discovery(RegressorMixin, BaseEstimator):
                         deadline=self._deadline(t0, "end"))
         if final.objective > chosen.fit.objective:  # keep the better optimum of the two fits
             final = replace(chosen.fit, bootstrap=final.bootstrap, stderr=final.stderr, intervals=final.intervals)
+        if not final.intervals:  # no bootstrap: say from the curvature which constants the data do not pin
+            loose = unpinned(local_intervals(final, sel))
+            if loose:
+                final = replace(final, warnings=(*final.warnings, f"constants the data do not pin (approximate 95 % "
+                                f"intervals from the curvature at the fit; --bootstrap N gives refitted ones): "
+                                f"{', '.join(loose)}"))
         front[idx] = replace(chosen, fit=final)
         equations = self._equations_frame(front, table, sel, test)
 
@@ -624,6 +630,7 @@ class Discovery(RegressorMixin, BaseEstimator):
                 r.complexity - prev.complexity, 1)
             m = self._metrics(r.fit, sel, test)
             expr = shared_form(r.fit) if r.fit.per_group else r.fit.substituted()
+            loose = unpinned(local_intervals(r.fit, sel))
             rows.append({"complexity": r.complexity, "loss": r.loss, "loss_se": r.loss_se, "score": score,
                          "equation": sp.sstr(_in_columns(expr, table), full_prec=False),
                          "sympy_format": expr, "lambda_format": _callable(r.fit),
@@ -631,7 +638,8 @@ class Discovery(RegressorMixin, BaseEstimator):
                          "extrap_rmse_log": r.loss,
                          "extrap_per_origin": " ".join(f"{e:.4g}" for e in r.extrapolation.per_origin),
                          "test_r2": m.r2, "test_rmse_log": m.rmse_log, "test_rmse": m.rmse, "test_spread_ratio": m.spread_ratio,
-                         "admissible": r.verdict.ok, "reason": r.verdict.reason, "source": r.source})
+                         "admissible": r.verdict.ok, "reason": r.verdict.reason, "source": r.source,
+                         "n_unpinned": len(loose), "unpinned": "; ".join(loose)})
             prev = r
         return pd.DataFrame(rows)
 

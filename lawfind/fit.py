@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -577,6 +577,55 @@ def _bootstrap_summary(problem: _Problem, best_z: np.ndarray, ok: list[OptimizeR
         notes.append(f"constants the data do not pin: {', '.join(loose)}; their values are one point of a ridge "
                      "(a simpler law, or runs that spread those terms apart, would pin them)")
     return _BootSummary(reps, stderr, intervals, failed, switched, tuple(notes))
+
+
+def local_intervals(fit: FitResult, table: RunTable, z: float = 1.96) -> dict[str, tuple[float, float]]:
+    """Approximate 95 % intervals of the constants from the curvature at the fit (Gauss-Newton: the
+    residuals' Jacobian by finite differences; multiplicative for a log-scale constant or one its bounds
+    keep positive), without refits; a direction the data do not constrain gives an unbounded interval. Residuals are
+    those the fit judges: of log loss, or of the target over its spread on the linear scale."""
+    names = list(fit.values)
+    # constants read multiplicatively: log-scale ones, and those the bounds keep positive
+    log_scale = {p.name for p in fit.law.params if p.log_scale or (p.bounds[0] is not None and p.bounds[0] >= 0)}
+
+    def residuals(values: Mapping[str, float]) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            pred = replace(fit, values=dict(values)).predict(table)
+            r = np.log(pred) - np.log(table.y) if table.scale == "log" else (pred - table.y) / _spread(table.y)
+        return r
+
+    r0 = residuals(fit.values)
+    n, k = len(r0), len(names)
+    if not np.all(np.isfinite(r0)) or n <= k:
+        return {name: (-math.inf, math.inf) for name in names}
+    # the Jacobian in relative units (d r / d ln|v|; d r / d v where v = 0), so that its singular values
+    # compare constants of any scale: a direction the data leave flat has a singular value near zero
+    J, unit = np.empty((n, k)), np.empty(k)
+    for j, name in enumerate(names):
+        v = fit.values[name]
+        unit[j] = abs(v) if v != 0 else 1.0
+        h = 1e-5 * unit[j]
+        step = dict(fit.values)
+        step[name] = v + h
+        J[:, j] = (residuals(step) - r0) / h * unit[j]
+    if not np.all(np.isfinite(J)):
+        return {name: (-math.inf, math.inf) for name in names}
+    _, sv, vt = np.linalg.svd(J, full_matrices=False)
+    sv = np.maximum(sv, 1e-12 * max(float(sv[0]), 1e-300))
+    var = (float(r0 @ r0) / (n - k)) * np.sum((vt / sv[:, None]) ** 2, axis=0)  # diag of s2 (J^T J)^-1
+    out = {}
+    for j, name in enumerate(names):
+        v, se = fit.values[name], math.sqrt(float(var[j]))  # se of ln|v| (or of v where v = 0)
+        if name.split("[")[0] in log_scale and v > 0:
+            out[name] = (v * math.exp(-z * se), v * math.exp(z * se)) if z * se < 700 else (0.0, math.inf)
+        else:
+            out[name] = (v - z * se * unit[j], v + z * se * unit[j])
+    return out
+
+
+def _spread(y: np.ndarray) -> float:
+    s = float(np.std(y))
+    return s if s > 0 else 1.0
 
 
 def unpinned(intervals: Mapping[str, tuple[float, float]], orders: float = 2.0) -> list[str]:

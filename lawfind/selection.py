@@ -337,9 +337,11 @@ def extrapolation_error(law: Law, table: RunTable, origins: Sequence[Origin], st
 def select_model(equations: pd.DataFrame, model_selection: str = "1se") -> int:
     """Index (row position) of the chosen equation.
 
-    ``1se`` (the one-standard-error rule, Breiman et al. 1984): the equation with the fewest fitted
-    constants (then the fewest nodes) whose loss is within one standard error (``loss_se``) of the
-    lowest. The others have PySR's meanings: ``accuracy``, the lowest loss; ``score``, the highest
+    ``1se`` (the one-standard-error rule, Breiman et al. 1984): of the equations whose loss is within
+    one standard error (``loss_se``) of the lowest, the one with the fewest constants the data do not
+    identify (a column ``n_unpinned``, where the frame has it: constants whose interval spans orders of
+    magnitude), then the fewest fitted constants, then the fewest nodes. Of two laws that extrapolate
+    equally well, the one whose constants mean something. The others have PySR's meanings: ``accuracy``, the lowest loss; ``score``, the highest
     score (the drop of log loss per unit of complexity against the next simpler equation); ``best``,
     the highest score among equations whose loss is within ``sqrt(1.5)`` of the lowest (PySR's 1.5x on
     a squared loss; ours is an RMSE).
@@ -350,6 +352,8 @@ def select_model(equations: pd.DataFrame, model_selection: str = "1se") -> int:
         i = int(np.nanargmin(loss))
         ok = np.flatnonzero(loss <= loss[i] + equations["loss_se"].to_numpy()[i])
         key = equations["n_params"].to_numpy()[ok] * 10_000 + equations["complexity"].to_numpy()[ok]
+        if "n_unpinned" in equations:
+            key = key + 100_000_000 * equations["n_unpinned"].to_numpy(dtype=float)[ok]
         return int(ok[np.argmin(key)])
     if model_selection == "accuracy":
         return int(np.nanargmin(loss))

@@ -206,3 +206,38 @@ def test_constants_the_data_do_not_pin_are_named():
                     "A": (20.0, 1500.0)})
     assert got == ["B in [13, 2e+05]", "alpha in [0.0001, 0.191]"]
     assert unpinned({"c": (float("nan"), 1.0)}) == ["c in [nan, 1]"]
+
+
+def test_local_intervals_agree_with_the_truth_and_flag_a_tangle(chinchilla_table):
+    """The curvature's intervals cover the planted constants where the data pin them, and are
+    unbounded for a constant that trades off exactly against another (A k^-alpha: only the product
+    is identified)."""
+    from lawfind.fit import local_intervals, unpinned
+
+    law = catalog.get("chinchilla2022")
+    fit = fit_law(law, chinchilla_table, seed=0)
+    iv = local_intervals(fit, chinchilla_table)
+    assert set(iv) == set(fit.values)
+    for name, (lo, hi) in iv.items():
+        assert lo < fit.values[name] < hi and np.isfinite(lo) and np.isfinite(hi)
+    assert iv["alpha"][1] - iv["alpha"][0] < 0.2
+    tangle = parse_law("E0 + A*(k*N)**(-alpha) + B/D**beta", ["N", "D"], name="tangle",
+                       bounds={"A": (0.0, None), "k": (1e-3, 1e3)})
+    tfit = fit_law(tangle, chinchilla_table, seed=0)
+    loose = unpinned(local_intervals(tfit, chinchilla_table))
+    assert any(s.startswith("k in") for s in loose) and any(s.startswith("A in") for s in loose)
+    assert not unpinned(iv)
+
+
+def test_selection_prefers_identified_constants_among_laws_of_equal_error():
+    from lawfind.selection import select_model
+
+    eq = pd.DataFrame({"complexity": [9, 12, 30], "n_params": [5, 6, 12], "loss": [0.0101, 0.0100, 0.0098],
+                       "loss_se": [0.0008, 0.0008, 0.0008], "score": [0.0, 0.01, 0.001]})
+    assert select_model(eq, "1se") == 0  # fewest constants within one standard error
+    eq["n_unpinned"] = [2, 0, 0]  # the 5-constant law is a tangle: two constants span orders of magnitude
+    assert select_model(eq, "1se") == 1
+    eq["n_unpinned"] = [1, 1, 0]  # equally loose: the fewest constants again... unless one is cleaner
+    assert select_model(eq, "1se") == 2
+    eq["loss"] = [0.0101, 0.0100, 0.0120]  # a clean law outside one standard error is not preferred
+    assert select_model(eq, "1se") == 0
