@@ -376,6 +376,7 @@ def fit_law(
     initial: Sequence[Mapping[str, float]] = (),
     progress=None,
     deadline: float | None = None,
+    polish: int = _POLISH,
 ) -> FitResult:
     """Fit a law's constants to a run table.
 
@@ -414,6 +415,9 @@ def fit_law(
     deadline:
         A :func:`time.monotonic` time after which the bootstrap stops at the end of its current batch
         (a time budget): the intervals then rest on fewer refits, and the fit's notes say how many.
+    polish:
+        Starts run to convergence (and Newton-polished) after every start's short run: the best by
+        objective (a search that refits its candidates later takes fewer).
 
     Returns
     -------
@@ -429,7 +433,7 @@ def fit_law(
     lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
     hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
     z0s = _initial_points(problem, n_starts, starts, initial, screen, rng, lo, hi)
-    ok = _multistart(problem, z0s, bounds, lo, hi)
+    ok = _multistart(problem, z0s, bounds, lo, hi, polish)
     best = min(ok, key=lambda r: r.fun)
     fit = _diagnose(problem, table, best, ok, len(z0s), lo, hi)
     boot = _bootstrap_summary(problem, best.x, ok, bootstrap, boot_starts, rng, lo, hi, progress, deadline)
@@ -488,15 +492,16 @@ def _initial_points(problem: _Problem, n_starts: int, starts: str, initial: Sequ
     return z0s
 
 
-def _multistart(problem: _Problem, z0s: np.ndarray, bounds, lo: np.ndarray, hi: np.ndarray) -> list[OptimizeResult]:
-    """L-BFGS-B from every start (a short run each; the ``_POLISH`` most promising then to convergence,
+def _multistart(problem: _Problem, z0s: np.ndarray, bounds, lo: np.ndarray, hi: np.ndarray,
+                polish: int = _POLISH) -> list[OptimizeResult]:
+    """L-BFGS-B from every start (a short run each; the ``polish`` most promising then to convergence,
     then Newton steps on the Huber loss): the runs that ended on a finite objective."""
     runs = [_minimise(problem, z0, bounds, maxiter=_SHORT) for z0 in z0s]
     order = np.argsort([r.fun for r in runs])
-    for i in order[:_POLISH]:
+    for i in order[:polish]:
         if runs[i].fun < _BAD and runs[i].nit >= _SHORT:
             runs[i] = _minimise(problem, runs[i].x, bounds)
-    _newton_polish(problem, runs, order[:_POLISH], lo, hi)
+    _newton_polish(problem, runs, order[:polish], lo, hi)
     ok = [r for r in runs if np.isfinite(r.fun) and r.fun < _BAD]
     if not ok:
         raise FitError(f"no start of law '{problem.law.name}' gave a finite"

@@ -241,3 +241,15 @@ def test_selection_prefers_identified_constants_among_laws_of_equal_error():
     assert select_model(eq, "1se") == 2
     eq["loss"] = [0.0101, 0.0100, 0.0120]  # a clean law outside one standard error is not preferred
     assert select_model(eq, "1se") == 0
+
+
+def test_fewer_polished_starts_reach_the_same_optimum_from_a_good_start(chinchilla_table):
+    """The grammar engine's child fits run only their two best short runs to convergence: from the
+    parent's constants they find the optimum the full fit finds."""
+    law = catalog.get("chinchilla2022")
+    full = fit_law(law, chinchilla_table, seed=0)
+    start = {k: v * 1.2 for k, v in full.values.items()}
+    quick = fit_law(law, chinchilla_table, n_starts=2, seed=0, initial=[start], polish=2)
+    assert quick.objective == pytest.approx(full.objective, rel=1e-6)
+    for k, v in full.values.items():
+        assert quick.values[k] == pytest.approx(v, rel=1e-3)

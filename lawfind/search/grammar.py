@@ -502,7 +502,10 @@ class GrammarEngine:
             inherited = {**neutral, **{k: v for k, v in parent.fit.values.items() if k in neutral}}
             starts = [inherited] + [{**inherited, **a} for a in alts]
         try:
-            fit = fit_law(law, table, n_starts=24 if parent is None else 2, seed=self.seed, initial=starts)
+            # a child's fit ranks it in the beam (its candidates are refitted when scored): the two best of
+            # its short runs are run to convergence
+            fit = fit_law(law, table, n_starts=24 if parent is None else 2, seed=self.seed, initial=starts,
+                          polish=12 if parent is None else 2)
         except FitError:
             return None
         verdict = check_admissible(law, fit.values, table, ctx.roles, factor=self.factor, symbolic=False)
