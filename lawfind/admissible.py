@@ -375,23 +375,25 @@ def _flat(cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _at_best(law: Law, theta: list[float], cols: dict[str, np.ndarray], table: RunTable, hooks: list[str],
-             widen: float = 1.0, points: int = 161, sweeps: int = 2) -> np.ndarray | None:
+             widen: float = 1.0, points: int = 161, sweeps: int = 2, reach: float = 0.0) -> np.ndarray | None:
     """The law at the points ``cols`` (1-d arrays per variable) with the hook variables at their best
     values: each hook in turn set to the best of ``points`` values over its range widened by ``widen``
-    times its width on either side (on its scale; a proportion or a ratio kept in its domain), refined
-    by a parabola through the best three, ``sweeps`` times over. ``None`` where not finite."""
+    times its width on either side (and by ``reach`` more, in log units, for a log-scale hook; a
+    proportion or a ratio kept in its domain), then of ``points`` values around that best (two steps
+    either side), refined by a parabola through the best three, ``sweeps`` times over. ``None`` where
+    not finite."""
     current = dict(cols)
     size = len(next(iter(cols.values())))
+    rows = np.arange(size)
     best = None
     for _ in range(sweeps):
         for h in hooks:
             lo, hi = table.ranges()[h]
             log = scale(h) == "log"
             a, b = (np.log(lo), np.log(hi)) if log else (lo, hi)
-            a, b = a - widen * (b - a), b + widen * (b - a)
+            a, b = a - widen * (b - a) - (reach if log else 0.0), b + widen * (b - a) + (reach if log else 0.0)
             if not log:
                 a, b = max(a, 0.0), min(b, 1.0)
-            tries = np.linspace(a, b, points)
 
             def at(z: np.ndarray) -> np.ndarray:
                 x = np.exp(z) if log else z
@@ -401,19 +403,27 @@ def _at_best(law: Law, theta: list[float], cols: dict[str, np.ndarray], table: R
                     out = law.compiled(theta, flat).reshape(z.shape)
                 return np.where(np.isfinite(out), out, np.inf)
 
-            grid = at(np.broadcast_to(tries, (size, points)))
-            k = np.clip(np.argmin(grid, axis=1), 1, points - 2)
-            rows = np.arange(size)
-            y0, y1, y2 = grid[rows, k - 1], grid[rows, k], grid[rows, k + 1]
-            step = tries[1] - tries[0]
+            tries = np.broadcast_to(np.linspace(a, b, points), (size, points))
+            grid = at(tries)
+            step = (b - a) / (points - 1)
+            # zoom: the same number of points within two steps of each row's best
+            centre = tries[rows, np.argmin(grid, axis=1)]
+            tries = np.clip(centre[:, None] + np.linspace(-2 * step, 2 * step, points)[None, :], a, b)
+            fine = at(tries)
+            coarse_min = grid.min(axis=1)
+            step = 4 * step / (points - 1)
+            k = np.clip(np.argmin(fine, axis=1), 1, points - 2)
+            y0, y1, y2 = fine[rows, k - 1], fine[rows, k], fine[rows, k + 1]
             curv = y0 - 2 * y1 + y2
             with np.errstate(all="ignore"):
                 shift = np.where(curv > 0, 0.5 * step * (y0 - y2) / curv, 0.0)
-            z = (tries[k] + np.clip(np.nan_to_num(shift), -step, step))[:, None]
+            z = (tries[rows, k] + np.clip(np.nan_to_num(shift), -step, step))[:, None]
             refined = at(z)[:, 0]
-            z_best = np.where(refined <= grid.min(axis=1), z[:, 0], tries[np.argmin(grid, axis=1)])
+            low = np.minimum(fine.min(axis=1), coarse_min)
+            z_best = np.where(refined <= low, z[:, 0], np.where(fine.min(axis=1) <= coarse_min,
+                                                                   tries[rows, np.argmin(fine, axis=1)], centre))
             current[h] = np.exp(z_best) if log else z_best
-            best = np.minimum(refined, grid.min(axis=1))
+            best = np.minimum(refined, low)
     return best if best is not None and np.all(np.isfinite(best)) else None
 
 
@@ -566,7 +576,10 @@ def _far(law: Law, theta: list[float], anchors: dict[str, np.ndarray], table: Ru
                                                  f"{_where(cols, vals < 0)}")]
     rise = np.diff(vals, axis=1) > _REL_TOL * np.abs(vals[:, 1:])
     if rise.any() and hooks:  # at the best hook values (their optimum may move far out), searched widely
-        best = _at_best(law, theta, _flat(cols), table, hooks, widen=10.0, points=801)
+        # an optimum moving as a power of size and data (exponents at most 3) moves at most 3 ln(m) in
+        # log units by the ray's last multiplier m
+        best = _at_best(law, theta, _flat(cols), table, hooks, widen=10.0, points=801,
+                        reach=3.0 * math.log(mults[-1]))
         if best is not None:
             best = best.reshape(vals.shape)
             if not (np.diff(best, axis=1) > _PROFILE_TOL * np.abs(best[:, 1:])).any():

@@ -278,3 +278,20 @@ def test_a_hook_whose_optimum_moves_with_size_is_judged_at_its_optimum():
                          variables=("N", "D", "lr"))
     verdict = check_admissible(widening, {**base, "n": -0.2, "z": 0.02}, table, symbolic=False)
     assert not verdict.ok and Reason.RISES_WITH_DATA in verdict.codes
+
+
+def test_an_optimum_that_moves_out_of_the_swept_range_is_no_rise():
+    """The Step law's learning-rate optimum, lr* ~ N^-0.71 D^0.31, leaves the swept learning rates far
+    along the size-and-data ray; the loss at the best learning rate (searched as far as the optimum can
+    move) still falls, so the planted law is admissible, and one whose loss truly rises with N is not."""
+    from lawfind.designs import LITERATURE, design, design_table
+
+    planted = next(x for x in LITERATURE if x.name == "lr_bsz")
+    table = load_runs(design_table(planted, design("ladder7"), seed=0), features=",".join(planted.features))
+    law = parse_law("E0 + A/N**alpha + B/D**beta + h1*(log(lr) - log(c1*N**(-m1)*D**n1))**2", ["N", "D", "lr"])
+    values = {k: planted.values[k] for k in law.param_names}
+    assert check_admissible(law, values, table, Roles.of(table), symbolic=False).ok
+    rising = parse_law("E0 + A/N**alpha + B/D**beta + h1*(log(lr) - log(c1*N**(-m1)*D**n1))**2 + q*log(N)",
+                       ["N", "D", "lr"])
+    verdict = check_admissible(rising, {**values, "q": 0.01}, table, Roles.of(table), symbolic=False)
+    assert not verdict.ok and Reason.RISES_WITH_SIZE in verdict.codes

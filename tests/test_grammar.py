@@ -76,6 +76,21 @@ def test_expansion_offers_each_block_once(chinchilla_with_distractors):
                    for k in expand(grown, ctx))
 
 
+def test_a_fixed_hook_can_start_to_move():
+    """A form with a fixed hook in a log-scale variable expands into the same form with that hook's centre
+    moving with size and data (from the parent's optimum): a fixed hook often wins the first depth."""
+    from lawfind.designs import LITERATURE, design, design_table
+
+    law = next(x for x in LITERATURE if x.name == "lr_bsz")
+    table = load_runs(design_table(law, design("ladder7"), seed=0), features=",".join(law.features))
+    ctx = _ctx(table)
+    (base,) = base_forms(ctx)
+    fixed = Form(base.model, base.data, (Block("additive", "lr"),))
+    keys = [k.key() for k in expand(fixed, ctx)]
+    assert "N|D|mhook(lr moving with N and D)" in keys
+    assert not any("additive(lr)" in k and "mhook(lr" in k for k in keys)
+
+
 @pytest.mark.slow
 def test_engine_is_reproducible_and_parallel_invariant(chinchilla_with_distractors):
     a = GrammarEngine(max_depth=1, n_jobs=1, seed=3).search(chinchilla_with_distractors)

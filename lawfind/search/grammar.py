@@ -349,6 +349,11 @@ def expand(form: Form, ctx: _Context) -> list[Form]:
     for v in shapes:  # a hook whose optimum moves with size and data
         if moving != "," and ("mhook", v) not in used and ("additive", v) not in used and scale(v) == "log":
             add(Block("mhook", v, moving))
+        if moving != "," and ("additive", v) in used and scale(v) == "log":
+            # a fixed hook whose centre starts to move (from the parent's optimum: a fixed hook often wins
+            # the first depth, while other variables' effects still hide the centre's drift)
+            kept = tuple(b for b in form.blocks if (b.kind, b.var) != ("additive", v))
+            out.append(replace(form, blocks=tuple(sorted((*kept, Block("mhook", v, moving))))))
         if is_proportion(v) and ("plog", v) not in used:
             add(Block("plog", v))
     if len(ctx.mixture) >= 1 and ("mix", "") not in used:
