@@ -66,6 +66,9 @@ Reporter = Callable[[str, int, int, str], None]
 #: extrapolating (candidates not done by then are given up). The front's checks and the final fit with
 #: its bootstrap take the rest.
 _SHARE = {"operon": 0.25, "search": 0.6, "refine": 0.7, "prescreen_end": 0.64, "refit_end": 0.72, "refine_end": 0.78, "extrapolate_end": 0.88, "end": 0.97}
+#: Runs the engines search forms on at most (a reproducible sample of a larger table; the forms' constants
+#: are then fitted on every selection run): the search's cost grows with the runs, its answer hardly.
+_SEARCH_ROWS = 800
 #: Engines whose candidates are built from the blocks of published laws.
 _STRUCTURED = ("grammar", "catalog")
 #: Engines whose candidates are free-form expressions (refined: snapped and pruned).
@@ -295,7 +298,7 @@ class Discovery(RegressorMixin, BaseEstimator):
 
         if grouped:  # the forms are searched and screened on one level's runs, then fitted per group
             search_table = largest_level(search_table)
-        candidates = self._search(search_table, report, t0)
+        candidates = self._search(_thin(search_table, _SEARCH_ROWS, self.seed), report, t0)
         scored, failed = self._score_all(candidates, largest_level(sel) if grouped else sel, roles, report, t0)
         if not scored:
             why = f" ({_reasons(Counter(f.verdict.category for f in failed))})" if failed else ""
@@ -757,6 +760,15 @@ def _callable(fit: FitResult):
     if fit.per_group:
         return {level: make_callable(fit.law, fit.group_values(level)) for level in fit.groups}
     return make_callable(fit.law, fit.values)
+
+
+def _thin(table: RunTable, n: int, seed: int) -> RunTable:
+    """At most ``n`` runs of ``table``, drawn without replacement from ``seed`` (all of them if fewer)."""
+    if len(table) <= n:
+        return table
+    keep = np.zeros(len(table), dtype=bool)
+    keep[np.random.default_rng(seed).choice(len(table), n, replace=False)] = True
+    return table.subset(keep)
 
 
 def _reasons(counts: Mapping[str, int]) -> str:

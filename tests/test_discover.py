@@ -192,3 +192,16 @@ def test_discover_bad_options(ghook, tmp_path, capsys):
     assert lines[0].startswith("note: 4 of 260 runs share their configuration")  # one line each
     assert len(lines) == 2 and lines[1].startswith("error: --decreasing names 'dense_parameter_count', which is "
                                                    "not a feature")
+
+
+def test_the_search_sees_a_reproducible_sample_of_a_large_table():
+    """Forms are searched on at most 800 runs (the same ones for a seed); their constants are fitted
+    on every selection run."""
+    from lawfind.discovery import _SEARCH_ROWS, _thin
+
+    table = load_runs(sample(planted_law("dense"), n=2000, seed=0, ladder=True), features="N,D")
+    a, b, c = _thin(table, _SEARCH_ROWS, 0), _thin(table, _SEARCH_ROWS, 0), _thin(table, _SEARCH_ROWS, 1)
+    assert len(a) == _SEARCH_ROWS == 800
+    assert np.array_equal(a.y, b.y) and not np.array_equal(a.y, c.y)
+    small = table.subset(np.arange(len(table)) < 300)
+    assert _thin(small, _SEARCH_ROWS, 0) is small
