@@ -41,7 +41,7 @@ import warnings
 import numpy as np
 import sympy as sp
 
-from bench_discover import evaluator, n_constants, raw_operon, rmse_log
+from bench_discover import evaluator, raw_operon, rmse_log, summary_line
 from lawfind.admissible import Roles
 from lawfind.data import load_runs
 from lawfind.designs import DEV_DESIGNS, HELD_OUT, LITERATURE, design, design_table
@@ -166,21 +166,10 @@ def main() -> None:
     print()
     n_hooks = sum(1 for _ in designs for law in laws if law.hooks)
     for m, rows in summary.items():
-        if not rows:
-            continue
-        worst = np.array([max(r[0], r[1]) for r in rows])
-        extra = np.array([r[2] for r in rows])
-        line = (f"{m:<9} within 1.15x of the floor at 2x and 4x: {int((worst <= 1.15).sum())}/{len(rows)} "
-                f"(median {np.median(worst):.2f}, worst {worst.max():.2f}); at most 2 constants more than the "
-                f"truth: {int((extra <= 2).sum())}/{len(rows)}")
-        adm = [r[3] for r in rows if r[3] is not None]
-        if adm:
-            line += f"; admissible: {sum(adm)}/{len(adm)}"
-        opts = [r[4] for r in rows if not math.isnan(r[4])]
-        if m not in ("raw", "form") and n_hooks:
-            line += f"; optima within 15 %: {sum(o <= 0.15 for o in opts)}/{n_hooks}"
-        print(line)
-
+        if rows:
+            print(summary_line(m, [max(r[0], r[1]) for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+                               [r[4] for r in rows], 0 if m in ("raw", "form") else n_hooks,
+                               "within 1.15x of the floor at 2x and 4x", 9))
 
 if __name__ == "__main__":
     main()

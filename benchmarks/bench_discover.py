@@ -140,6 +140,21 @@ def raw_operon(table, splits, generations: int, population: int, seeds: int):
     return err(best, test), n_constants(best)
 
 
+def summary_line(method: str, ratios, extra, adm, opts, n_hooks: int, label: str = "within 1.15x of the floor",
+                 width: int = 13) -> str:
+    """One method's line under a benchmark's table: ratios within 1.15x of the floor, constants beyond
+    the truth's, admissibility (``None`` entries left out) and optima within 15 % of ``n_hooks``."""
+    r, extra = np.asarray(ratios, dtype=float), np.asarray(extra)
+    line = (f"{method:<{width}} {label}: {int((r <= 1.15).sum())}/{len(r)} (median {np.median(r):.2f}, worst "
+            f"{r.max():.2f}); at most 2 constants more than the truth: {int((extra <= 2).sum())}/{len(r)}")
+    adm = [a for a in adm if a is not None]
+    if adm:
+        line += f"; admissible: {sum(adm)}/{len(adm)}"
+    if n_hooks:
+        line += f"; optima within 15 %: {sum(o <= 0.15 for o in opts if not math.isnan(o))}/{n_hooks}"
+    return line
+
+
 def run_method(method: str, table, seed: int) -> tuple[Discovery, float]:
     opts = dict(seed=seed, holdout=HOLDOUT)
     if method == "lawfind@60s":
@@ -201,23 +216,11 @@ def main() -> None:
                   f"{errs['beta']:>8.3f}{opt:>8.3f}  {sp.sstr(sp.N(d.best_.substituted(), 3))}", flush=True)
             summary[method].append((err / floor, d.best_.n_params - truth.n_params, adm, opt))
     print()
+    hooks = sum(1 for p in PLANTED if p.name in args.laws.split(",") and p.hook)
     for m, rows in summary.items():
-        if not rows:
-            continue
-        r = np.array([x[0] for x in rows])
-        extra = np.array([x[1] for x in rows])
-        line = (f"{m:<13} within 1.15x of the floor: {int((r <= 1.15).sum())}/{len(r)} "
-                f"(median {np.median(r):.2f}, worst {r.max():.2f}); at most 2 constants more than the truth: "
-                f"{int((extra <= 2).sum())}/{len(r)}")
-        adm = [x[2] for x in rows if x[2] is not None]
-        if adm:
-            line += f"; admissible: {sum(adm)}/{len(adm)}"
-        opts = [x[3] for x in rows if not math.isnan(x[3])]
-        hooks = sum(1 for p in PLANTED if p.name in args.laws.split(",") and p.hook)
-        if hooks and m != "raw":
-            line += f"; optimum within 15 %: {sum(o <= 0.15 for o in opts)}/{hooks}"
-        print(line)
-
+        if rows:
+            print(summary_line(m, [x[0] for x in rows], [x[1] for x in rows], [x[2] for x in rows],
+                               [x[3] for x in rows], hooks if m != "raw" else 0))
 
 if __name__ == "__main__":
     main()
