@@ -1,5 +1,5 @@
-"""Discovery on designs it was not tuned on: eight published laws on three development designs, and a
-held-out design run once after the selection rule is frozen (issue "The forms real laws take").
+"""Discovery on designs it was not tuned on: eight published laws on three development designs, and held-out
+designs, each run once after the selection rule is frozen (issue "The forms real laws take").
 
 Laws (``lawfind.designs.LITERATURE``): Chinchilla, Kaplan, fine-grained MoE with granularity, Clark et
 al.'s unified routed-expert law, the joint MoE law with exponents in ln E, the project's five-factor
@@ -28,7 +28,7 @@ than the truth, optima within 15 %.
 
 Usage: python benchmarks/bench_designs.py [--designs ladder7,few4,fine5] [--laws chinchilla,...]
        [--methods lawfind,previous,raw,form] [--seed 0] [--time-budget 60]
-       python benchmarks/bench_designs.py --held-out   (the frozen rule on the held-out design, seed 7)
+       python benchmarks/bench_designs.py --held-out K   (the frozen rule on the K-th held-out design, once)
 """
 
 from __future__ import annotations
@@ -44,12 +44,11 @@ import sympy as sp
 from bench_discover import evaluator, raw_operon, rmse_log, summary_line
 from lawfind.admissible import Roles
 from lawfind.data import load_runs
-from lawfind.designs import DEV_DESIGNS, HELD_OUT, LITERATURE, design, design_table
+from lawfind.designs import DEV_DESIGNS, HELD_OUT, HELD_OUT_SEEDS, LITERATURE, design, design_table
 from lawfind.discovery import Discovery
 from lawfind.fit import fit_law
 
 METHODS = ("lawfind", "previous", "raw", "form")
-HELD_OUT_SEED = 7
 
 
 def optimum_error(f_found, f_true, law, table) -> float:
@@ -147,14 +146,16 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-budget", type=float, default=60.0)
-    ap.add_argument("--held-out", action="store_true", help=f"the held-out design {HELD_OUT.name}, seed "
-                    f"{HELD_OUT_SEED}: run once, after the selection rule is frozen")
+    ap.add_argument("--held-out", type=int, choices=range(1, len(HELD_OUT) + 1), default=None,
+                    help="the K-th held-out design with its seed (" + ", ".join(
+                        f"{k}: {d.name}, seed {s}" for k, (d, s) in enumerate(zip(HELD_OUT, HELD_OUT_SEEDS), 1))
+                    + "): each run once, after the selection rule is frozen")
     args = ap.parse_args()
     methods = [m for m in args.methods.split(",") if m]
     if set(methods) - set(METHODS):
         raise SystemExit(f"unknown methods {sorted(set(methods) - set(METHODS))}: choose from {', '.join(METHODS)}")
-    designs = [HELD_OUT] if args.held_out else [design(n) for n in args.designs.split(",") if n]
-    seed = HELD_OUT_SEED if args.held_out else args.seed
+    designs = [HELD_OUT[args.held_out - 1]] if args.held_out else [design(n) for n in args.designs.split(",") if n]
+    seed = HELD_OUT_SEEDS[args.held_out - 1] if args.held_out else args.seed
     laws = [law for law in LITERATURE if law.name in args.laws.split(",")]
     print(f"{'design':<9}{'law':<17}{'method':<9}{'2x':>6}{'4x':>6}{'k':>4}{'k*':>4}{'adm':>5}{'sec':>6}{'opt':>7}"
           "  chosen law  (2x, 4x: test RMSE / noise floor at 2x and 4x the largest selection N; raw: both sizes "
