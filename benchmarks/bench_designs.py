@@ -77,7 +77,7 @@ def optimum_error(f_found, f_true, law, table) -> float:
     return worst
 
 
-def floors(law, table, pred, truth_pred) -> tuple[float, float]:
+def floors(table, pred, truth_pred) -> tuple[float, float]:
     """Test RMSE over the floor at 2x and at 4x the largest selection size."""
     fr = table.frame
     sizes = np.sort(fr["N"].unique())[-2:]
@@ -116,7 +116,7 @@ def run(law, dsg, seed: int, methods, budget: float, summary) -> None:
             sel = table.subset(~test_mask)
             fit = fit_law(truth, sel, n_starts=64, seed=seed, initial=[law.values])
             pred = np.asarray(fit.predict(test), dtype=float)
-            r2x, r4x = floors(law, test, pred, truth_pred)
+            r2x, r4x = floors(test, pred, truth_pred)
             print(f"{dsg.name:<9}{law.name:<17}{method:<9}{r2x:>6.2f}{r4x:>6.2f}{truth.n_params:>4}{truth.n_params:>4}"
                   f"{'-':>5}{time.perf_counter() - t0:>6.0f}", flush=True)
             summary[method].append((r2x, r4x, 0, None, math.nan))
@@ -131,7 +131,7 @@ def run(law, dsg, seed: int, methods, budget: float, summary) -> None:
         found = d.best_.substituted()
         f_found = evaluator(found, table.features)
         pred = np.asarray(d.predict(test), dtype=float)
-        r2x, r4x = floors(law, test, pred, truth_pred)
+        r2x, r4x = floors(test, pred, truth_pred)
         opt = optimum_error(f_found, f_true, law, table)
         adm = d.best_verdict_.ok if d.admissible else d.front_[d.best_index_].verdict.ok
         print(f"{dsg.name:<9}{law.name:<17}{method:<9}{r2x:>6.2f}{r4x:>6.2f}{d.best_.n_params:>4}{truth.n_params:>4}"

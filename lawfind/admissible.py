@@ -410,7 +410,7 @@ def _at_best(law: Law, theta: list[float], cols: dict[str, np.ndarray], table: R
             centre = tries[rows, np.argmin(grid, axis=1)]
             tries = np.clip(centre[:, None] + np.linspace(-2 * step, 2 * step, points)[None, :], a, b)
             fine = at(tries)
-            coarse_min = grid.min(axis=1)
+            coarse_min, fine_min = grid.min(axis=1), fine.min(axis=1)
             step = 4 * step / (points - 1)
             k = np.clip(np.argmin(fine, axis=1), 1, points - 2)
             y0, y1, y2 = fine[rows, k - 1], fine[rows, k], fine[rows, k + 1]
@@ -419,8 +419,8 @@ def _at_best(law: Law, theta: list[float], cols: dict[str, np.ndarray], table: R
                 shift = np.where(curv > 0, 0.5 * step * (y0 - y2) / curv, 0.0)
             z = (tries[rows, k] + np.clip(np.nan_to_num(shift), -step, step))[:, None]
             refined = at(z)[:, 0]
-            low = np.minimum(fine.min(axis=1), coarse_min)
-            z_best = np.where(refined <= low, z[:, 0], np.where(fine.min(axis=1) <= coarse_min,
+            low = np.minimum(fine_min, coarse_min)
+            z_best = np.where(refined <= low, z[:, 0], np.where(fine_min <= coarse_min,
                                                                    tries[rows, np.argmin(fine, axis=1)], centre))
             current[h] = np.exp(z_best) if log else z_best
             best = np.minimum(refined, low)

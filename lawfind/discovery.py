@@ -42,7 +42,7 @@ from .admissible import EXTRAPOLATION_FACTOR, Roles, Verdict, check_admissible
 from .data import RunTable, load_runs
 from .errors import FitError, LawfindError, OptionError, check_choice
 from .export import booktabs, latex, latex_fit
-from .fit import FitResult, fit_law, local_intervals, unpinned
+from .fit import FitResult, fit_law, local_intervals, per_run, unpinned
 from .forms import complexity, parametrise, refine, structure_key, tidy
 from .groups import choose_per_group, grouped_verdict, largest_level, shared_form
 from .laws import Law, make_callable
@@ -329,14 +329,14 @@ class Discovery(RegressorMixin, BaseEstimator):
                         deadline=self._deadline(t0, "end"))
         if final.objective > chosen.fit.objective:  # keep the better optimum of the two fits
             final = replace(chosen.fit, bootstrap=final.bootstrap, stderr=final.stderr, intervals=final.intervals)
-        if not final.intervals:  # no bootstrap: say from the curvature which constants the data do not pin
-            loose = unpinned(local_intervals(final, sel))
-            if loose:
-                final = replace(final, warnings=(*final.warnings, f"constants the data do not pin (approximate 95 % "
-                                f"intervals from the curvature at the fit; --bootstrap N gives refitted ones): "
-                                f"{', '.join(loose)}"))
         front[idx] = replace(chosen, fit=final)
         equations = self._equations_frame(front, table, sel, test)
+        loose = equations["unpinned"].iloc[idx]  # from the curvature at the final fit
+        if loose and not final.intervals:  # no bootstrap: say which constants the data do not pin
+            final = replace(final, warnings=(*final.warnings, f"constants the data do not pin (approximate 95 % "
+                            f"intervals from the curvature at the fit; --bootstrap N gives refitted ones): "
+                            f"{loose.replace('; ', ', ')}"))
+            front[idx] = replace(chosen, fit=final)
 
         self.table_ = table
         self.roles_ = roles
@@ -712,8 +712,8 @@ class Discovery(RegressorMixin, BaseEstimator):
                                   f"{', '.join(features)}; got shape {arr.shape}")
             arrays = dict(zip(features, arr.T))
         n = len(next(iter(arrays.values()))) if arrays else len(X)
-        pred = fit.law.compiled([fit.values[p] for p in fit.law.param_names], [arrays[v] for v in fit.law.variables])
-        return np.array(np.broadcast_to(np.asarray(pred, dtype=float), (n,)))
+        return per_run(fit.law.compiled([fit.values[p] for p in fit.law.param_names],
+                                        [arrays[v] for v in fit.law.variables]), n)
 
     def save(self, folder: str | Path, *, provenance: Mapping | None = None, report: bool = False) -> list[Path]:
         """Write the discovery's folder, whole or not at all: ``best.json`` (read back by

@@ -136,7 +136,7 @@ class FitResult:
         """Predicted loss for every run of ``table``."""
         X = table.X(self.law.variables)
         if not self.per_group:  # broadcast: a law without variables (a constant) gives one value
-            return _rows(self.law.compiled([self.values[p] for p in self.law.param_names], X), len(table))
+            return per_run(self.law.compiled([self.values[p] for p in self.law.param_names], X), len(table))
         if table.group is None:
             raise OptionError(f"this fit has per-group parameters {list(self.per_group)}: "
                               f"load the table with group='{self.group}'")
@@ -151,7 +151,7 @@ class FitResult:
                 theta.append(np.array([self.values[f"{p}[{g}]"] for g in self.groups])[idx])
             else:
                 theta.append(self.values[p])
-        return _rows(self.law.compiled(theta, X), len(table))
+        return per_run(self.law.compiled(theta, X), len(table))
 
     def uncertainty(self) -> dict:
         """JSON-ready record of what predictions need beyond the values: the bootstrap's health,
@@ -596,7 +596,7 @@ def local_intervals(fit: FitResult, table: RunTable, z: float = 1.96) -> dict[st
     def residuals(values: Mapping[str, float]) -> np.ndarray:
         with np.errstate(all="ignore"):
             pred = replace(fit, values=dict(values)).predict(table)
-            r = np.log(pred) - np.log(table.y) if table.scale == "log" else (pred - table.y) / _spread(table.y)
+            r = np.log(pred) - np.log(table.y) if table.scale == "log" else (pred - table.y) / table.spread
         return r
 
     r0 = residuals(fit.values)
@@ -626,11 +626,6 @@ def local_intervals(fit: FitResult, table: RunTable, z: float = 1.96) -> dict[st
         else:
             out[name] = (v - z * se * unit[j], v + z * se * unit[j])
     return out
-
-
-def _spread(y: np.ndarray) -> float:
-    s = float(np.std(y))
-    return s if s > 0 else 1.0
 
 
 def unpinned(intervals: Mapping[str, tuple[float, float]], orders: float = 2.0) -> list[str]:
@@ -720,6 +715,6 @@ def repeat_noise(table: RunTable) -> dict[str, float] | None:
             "groups": int((grouped.size() > 1).sum())}
 
 
-def _rows(values, n: int) -> np.ndarray:
+def per_run(values, n: int) -> np.ndarray:
     """``values`` as one float per run (a law without variables gives a single value)."""
     return np.array(np.broadcast_to(np.asarray(values, dtype=float), (n,)))

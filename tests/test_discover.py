@@ -205,3 +205,13 @@ def test_the_search_sees_a_reproducible_sample_of_a_large_table():
     assert np.array_equal(a.y, b.y) and not np.array_equal(a.y, c.y)
     small = table.subset(np.arange(len(table)) < 300)
     assert _thin(small, _SEARCH_ROWS, 0) is small
+
+
+def test_a_chosen_law_without_bootstrap_names_the_constants_the_data_do_not_pin():
+    """Kaplan's N_c on the small study's runs spans orders of magnitude: the equations say so, and so
+    does the chosen fit's note (from the curvature at the final fit, there being no bootstrap)."""
+    table = load_runs("runs/moe_study.parquet")
+    d = Discovery(engine="catalog", bootstrap=0, n_jobs=1).fit(table)
+    loose = d.equations_["unpinned"].iloc[d.best_index_]
+    assert loose.startswith("N_c in [") and d.equations_["n_unpinned"].iloc[d.best_index_] == 1
+    assert any(w.startswith("constants the data do not pin") and loose in w for w in d.best_.warnings)
