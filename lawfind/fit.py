@@ -29,7 +29,7 @@ from .data import RunTable
 from .errors import FitError, OptionError, check_choice
 from .laws import Law
 
-__all__ = ["FitResult", "fit_law", "repeat_noise", "LOSSES"]
+__all__ = ["FitResult", "fit_law", "repeat_noise", "LOSSES", "Mode", "fit_modes", "response"]
 
 LOSSES = ("huber", "lsq")
 _BAD = 1e30
@@ -582,6 +582,50 @@ def _bootstrap_summary(problem: _Problem, best_z: np.ndarray, ok: list[OptimizeR
         notes.append(f"constants the data do not pin: {', '.join(loose)}; their values are one point of a ridge "
                      "(a simpler law, or runs that spread those terms apart, would pin them)")
     return _BootSummary(reps, stderr, intervals, failed, switched, tuple(notes))
+
+
+class Mode(NamedTuple):
+    """A local optimum of a fit: the constants (``values``), in the fitter's coordinates (``z``: the log
+    of a log-scale constant), and the sum of squared residuals there (of log loss, or of the target over
+    its spread on the linear scale)."""
+
+    values: dict[str, float]
+    z: np.ndarray
+    sse: float
+
+
+def fit_modes(law: Law, table: RunTable, *, n_starts: int = 32, seed: int = 0,
+              initial: Sequence[Mapping[str, float]] = (), keep: float = 1.5, most: int = 8,
+              per_group: Sequence[str] = ()) -> list[Mode]:
+    """The distinct local optima of a least-squares fit whose sum of squares is within ``keep`` times the
+    best's, best first (at most ``most``): the basins a few runs cannot yet tell apart, which a design
+    that only trusts the best one ignores (multi-start as :func:`fit_law`, the ``most`` best polished)."""
+    problem = _Problem(law, table, "lsq", 1.0, per_group)
+    rng = np.random.default_rng(seed)
+    bounds = problem.bounds_z()
+    lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
+    hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
+    z0s = _initial_points(problem, n_starts, "lhs", initial, None, rng, lo, hi)
+    runs = sorted(_multistart(problem, z0s, bounds, lo, hi, most), key=lambda r: r.fun)[:most]
+    out: list[Mode] = []
+    for r in runs:
+        if 2 * r.fun > keep * 2 * runs[0].fun + 1e-300:
+            break
+        if any(np.allclose(r.x, m.z, rtol=1e-3, atol=1e-6) for m in out):
+            continue
+        out.append(Mode(dict(zip(problem.names, problem.to_values(r.x).tolist())), r.x, float(2 * r.fun)))
+    return out
+
+
+def response(law: Law, z: np.ndarray, table: RunTable, per_group: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """The law's prediction at the runs of ``table`` in the fitter's units (log loss, or the target over
+    its spread on the linear scale), ``(M,)``, and its Jacobian in the fitter's coordinates ``z``,
+    ``(P, M)``; the table's target only sets the units (any values of the right sign do)."""
+    problem = _Problem(law, table, "lsq", 1.0, per_group)
+    with np.errstate(all="ignore"):
+        r, J = problem.batch(np.asarray(z, dtype=float)[None, :])
+    base = table.y / problem.spread if problem.linear else np.log(table.y)
+    return r[0] + base, J[0]
 
 
 def local_intervals(fit: FitResult, table: RunTable, z: float = 1.96) -> dict[str, tuple[float, float]]:

@@ -43,16 +43,21 @@ _GRID = 241  # points of the numeric search for an optimum
 
 @dataclass(frozen=True)
 class Target:
-    """What the next runs should pin down: ``kind`` ``"optimum"`` (of ``variable``) or ``"loss"`` (at ``point``)."""
+    """What the next runs should pin down: ``kind`` ``"optimum"`` (of ``variable``), ``"loss"`` (at
+    ``point``) or ``"region"`` (the loss over the configurations of ``region``, a ``weight`` column
+    weighing them)."""
 
     kind: str
     variable: str | None = None
     point: Mapping[str, float] = field(default_factory=dict)
     text: str = ""
+    region: pd.DataFrame | None = None
 
     def describe(self) -> str:
         if self.kind == "optimum":
             return f"{self.variable}*"
+        if self.kind == "region":
+            return f"loss over the {len(self.region)} configurations of {self.text.partition(':')[2]}"
         return "loss at " + ", ".join(f"{k}={v:.3g}" for k, v in self.point.items())
 
 
@@ -67,10 +72,29 @@ def parse_target(text: str, variables: Sequence[str], others: Sequence[str] = ()
                               f"({', '.join(variables)})")
         return Target("optimum", m.group(1), {}, t)
     head, sep, rest = t.partition("@")
+    if sep and head.strip().lower() == "loss" and rest.strip().lower().startswith("grid:"):
+        return Target("region", None, {}, t, _region(rest.strip()[5:].strip(), variables))
     if sep and head.strip().lower() == "loss":
         return Target("loss", None, parse_point(rest, [*variables, *(o for o in others if o not in variables)]), t)
-    raise OptionError(f"cannot read the target '{t}': write an optimum such as 'G*' or 'S*', or "
-                      "'loss@N=7e9,D=2e12' (unnamed variables take the middle of the data)")
+    raise OptionError(f"cannot read the target '{t}': write an optimum such as 'G*' or 'S*', "
+                      "'loss@N=7e9,D=2e12' (unnamed variables take the middle of the data), or "
+                      "'loss@grid:FILE' (the configurations of a CSV or parquet file)")
+
+
+def _region(path: str, variables: Sequence[str]) -> pd.DataFrame:
+    """The target region's configurations from ``path``: every variable of the law, an optional weight."""
+    from .files import read_table
+
+    if not path:
+        raise OptionError("'loss@grid:' needs a file: 'loss@grid:targets.csv'")
+    frame = read_table(path)
+    missing = [v for v in variables if v not in frame.columns]
+    if missing:
+        raise OptionError(f"the target region '{path}' lacks the law's variables {missing} (it has "
+                          f"{', '.join(map(str, frame.columns))})")
+    if "weight" in frame and not (np.all(np.isfinite(frame["weight"])) and np.all(frame["weight"] >= 0)):
+        raise OptionError(f"the 'weight' column of '{path}' must hold finite numbers >= 0")
+    return frame.reset_index(drop=True)
 
 
 def _point(pred: Predictor, given: Mapping[str, float]) -> dict[str, float]:
@@ -245,8 +269,8 @@ def _costs(cost: str, frame: pd.DataFrame) -> np.ndarray:
 
 
 def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int = 8, budget: float | None = None,
-            cost: str | None = None, noise_sd: float | None = None, at: Mapping[str, float] | None = None
-            ) -> Suggestion:
+            cost: str | None = None, noise_sd: float | None = None, at: Mapping[str, float] | None = None,
+            cost_power: float = 0.4) -> Suggestion:
     """Choose up to ``n`` runs among ``candidates`` that most shrink the target's interval per unit cost.
 
     Parameters
@@ -266,6 +290,9 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
         Run-to-run noise of log loss for a new run (default: the file's estimate).
     at:
         Values of variables an optimum target is taken at (default: the middle of the data).
+    cost_power:
+        For a target region: candidates rank by variance removed per ``(cost / total cost) **
+        cost_power`` (:class:`lawfind.design.Design`); the other targets rank per unit cost.
     """
     R = pred.replicates.shape[0]
     if R < 10:
@@ -282,6 +309,8 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
     if not sigma:
         sigma = 0.01
         notes.append("no noise estimate in the file: a new run is assumed to carry 1 % noise of log loss")
+    if target.kind == "region":
+        return _suggest_region(pred, target, candidates, c, cost, n, budget, float(sigma), cost_power, notes)
     value, t, unit = target_replicates(pred, target, at)
     _, F = pred.log_predict({v: candidates[v].to_numpy(float) for v in pred.variables})
     rows = np.isfinite(t) & np.all(np.isfinite(F), axis=1)
@@ -330,6 +359,39 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
     return Suggestion(picks, target, target_point(pred, target, at), value, unit, sd_now,
                       math.sqrt(max(var_t, 0.0)), (float(lo), float(hi)), cost, float(sigma), len(candidates),
                       int(rows.sum()), tuple(notes))
+
+
+def _suggest_region(pred: Predictor, target: Target, candidates: pd.DataFrame, c: np.ndarray, cost: str, n: int,
+                    budget: float | None, sigma: float, cost_power: float, notes: list[str]) -> Suggestion:
+    """The picks that most cut the region's mean squared error of log loss (:mod:`lawfind.design`), the
+    replicates' covariance standing for the law's uncertainty."""
+    from .design import Design, Ensemble
+
+    region = target.region
+    both = pd.concat([candidates[list(pred.variables)], region[list(pred.variables)]], ignore_index=True)
+    point, reps = pred.log_predict({v: both[v].to_numpy(float) for v in pred.variables})
+    rows = np.all(np.isfinite(reps), axis=1)
+    if rows.sum() < 10:
+        raise OptionError("fewer than 10 replicates give finite predictions at the candidates and the region")
+    weights = region["weight"].to_numpy(float) if "weight" in region else None
+    design = Design.from_frames(candidates, region, c, float(c.sum()) if budget is None else budget,
+                                weights=weights, cost_power=cost_power)
+    ens = Ensemble.from_replicates(point, reps[rows], sigma)
+    picks = design.next(ens, n)
+    M = len(candidates)
+    w = design.weights / design.weights.sum()
+    value = float(w @ point[M:])
+    sd_now = math.sqrt(picks.variance_now)
+    before = [picks.variance_now, *picks.variance_after[:-1]]
+    rec = [{"cost": c[j], "sd_after": math.sqrt(max(v, 0.0)), "shrink": 1 - math.sqrt(max(v, 0.0) / b) if b > 0 else 0.0,
+            "per_cost": (b - v) / c[j], "candidate": int(candidates.index[j])}
+           for j, v, b in zip(picks.rows, picks.variance_after, before)]
+    out = pd.concat([candidates.iloc[list(picks.rows)].reset_index(drop=True), pd.DataFrame(rec)], axis=1)
+    if len(picks) < n:
+        notes.append(f"{len(picks)} of {n} runs chosen: the budget is spent or no other candidate narrows the region")
+    sd_after = math.sqrt(max(picks.variance_after[-1], 0.0)) if len(picks) else sd_now
+    return Suggestion(out, target, {}, value, "log", sd_now, sd_after, (value - 1.96 * sd_now, value + 1.96 * sd_now),
+                      cost, sigma, M, int(rows.sum()), tuple(notes))
 
 
 def sweep_spec(picks: pd.DataFrame, base: Mapping[str, object] | None = None, corpus: str = "",

@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 from ..data import read_table
+from ..design import exclude_done
 from ..errors import DataError, OptionError
 from ..laws import parse_ranges
 from ..predict import Predictor, parse_point, split_group
@@ -16,13 +17,16 @@ from .common import add_command, at_least, console, option, output_folder, posit
 
 EXAMPLE = ("example:\n  lawfind suggest out/discover/best.json --target \"G*\" --budget 1e19 --n 8\n"
            "  lawfind suggest fit.json --target \"loss@N=7e9,D=2e12\" --ranges N=1e8:2e10 --out out/next\n"
-           "  lawfind suggest out/discover/best.json --target \"S*\" --template runs/moe_study2.toml --out out/next")
+           "  lawfind suggest out/discover/best.json --target \"S*\" --template runs/moe_study2.toml --out out/next\n"
+           "  lawfind suggest fit.json --target \"loss@grid:large.csv\" --grid pool.csv --budget 1e20 "
+           "--exclude-done runs.csv")
 
 
 def register(sub) -> None:
     p = add_command(sub, "suggest", "the next runs that most shrink an interval per unit cost", EXAMPLE)
     p.add_argument("fit", help="a best.json (from discover) or a fit JSON with bootstrap replicates")
-    p.add_argument("--target", required=True, help="'G*', 'S*' (an optimum) or 'loss@N=7e9,D=2e12' (a prediction)")
+    p.add_argument("--target", required=True, help="'G*', 'S*' (an optimum), 'loss@N=7e9,D=2e12' (a prediction) or "
+                   "'loss@grid:FILE' (the predictions at a file's configurations, weighed by its 'weight' column)")
     p.add_argument("--n", type=at_least(1), default=8, help="runs to choose (default: 8)")
     p.add_argument("--budget", type=positive(), help="total cost of the chosen runs (default: no limit)")
     p.add_argument("--cost", help="cost of a run, a formula in the variables (default: 6*Na*D FLOPs, or 6*N*D)")
@@ -32,11 +36,25 @@ def register(sub) -> None:
     p.add_argument("--ranges", type=option(parse_ranges, keep_text=True), help="candidate ranges that replace the data's, e.g. N=1e8:4e10,D=1e10:1e12")
     p.add_argument("--at", help="values of other variables for an optimum target (default: the data's middle); for a "
                    "law with constants per group, the level, e.g. dataset=pile")
+    p.add_argument("--exclude-done", metavar="FILE", help="runs already trained (CSV or parquet): candidates equal to "
+                   "one in the law's variables are not proposed again")
+    p.add_argument("--cost-power", type=option(_power), default=0.4,
+                   help="for a loss@grid: target, rank by gain / (cost / total) ** POWER (default: 0.4)")
     p.add_argument("--noise", type=positive(), help="noise sd of log loss of a new run (default: the file's estimate)")
     p.add_argument("--template", help="a moe sweep spec whose [base] training settings the written specs copy")
     p.add_argument("--seed", type=at_least(0), default=0, help="seed of the candidates (default: 0)")
     p.add_argument("--out", help="folder for suggest.csv and suggest.toml, the moe sweep spec of the chosen runs")
     p.set_defaults(func=cmd_suggest)
+
+
+def _power(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise OptionError(f"--cost-power must be a number in [0, 2], got '{text}'") from None
+    if not 0 <= v <= 2:
+        raise OptionError(f"--cost-power must be in [0, 2], got {v}")
+    return v
 
 
 def _fmt(v: float, unit: str) -> str:
@@ -65,6 +83,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         if not ranges:
             raise OptionError("the file has no data ranges: give --ranges NAME=LOW:HIGH for every variable, or --grid")
         cands = candidates_from_ranges(ranges, args.candidates, args.seed)
+    if args.exclude_done:
+        cands = exclude_done(cands, read_table(args.exclude_done), pred.variables)
     at = parse_point(args.at, sorted(set(pred.variables) | set(pred.ranges))) if args.at else None
     base, corpus = {}, ""
     if args.template:
@@ -75,15 +95,20 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         except tomllib.TOMLDecodeError as exc:
             raise DataError(f"'{args.template}' is not valid TOML: {exc}") from None
         base, corpus = dict(spec.get("base", {})), str(spec.get("corpus", ""))
-    res = suggest(pred, target, cands, n=args.n, budget=args.budget, cost=args.cost, noise_sd=args.noise, at=at)
+    res = suggest(pred, target, cands, n=args.n, budget=args.budget, cost=args.cost, noise_sd=args.noise, at=at,
+                  cost_power=args.cost_power)
     show = [v for v in ("N", "Na", "G", "S", "D") if v in res.picks.columns] or list(pred.variables)
     rows = [[str(i), *(f"{r[v]:.3g}" for v in show), f"{r.cost:.3g}", f"{r.shrink:.1%}", _sd(r.sd_after, res.unit)]
             for i, (_, r) in enumerate(res.picks.iterrows(), 1)]
     lo, hi = res.interval_now
-    where = ", ".join(f"{k}={v:.3g}" for k, v in res.point.items() if target.kind == "loss" or k != target.variable)
-    console.print(f"target {target.describe()} = {_fmt(res.value, res.unit)}, 95% interval now "
-                  f"[{_fmt(lo, res.unit)}, {_fmt(hi, res.unit)}] over {res.n_replicates} replicates "
-                  f"(at {where}; variables not given take the data's middle)", markup=False)
+    if target.kind == "region":
+        console.print(f"target {target.describe()}: mean predicted loss {math.exp(res.value):.4g}, rms sd of log loss "
+                      f"{res.sd_now:.3g} over {res.n_replicates} replicates", markup=False)
+    else:
+        where = ", ".join(f"{k}={v:.3g}" for k, v in res.point.items() if target.kind == "loss" or k != target.variable)
+        console.print(f"target {target.describe()} = {_fmt(res.value, res.unit)}, 95% interval now "
+                      f"[{_fmt(lo, res.unit)}, {_fmt(hi, res.unit)}] over {res.n_replicates} replicates "
+                      f"(at {where}; variables not given take the data's middle)", markup=False)
     print_table(f"next runs: {len(res.picks)} of {res.n_candidates} candidates, cost {res.cost}",
                     rows, ["#", *show, "cost", "width cut", "sd after"])
     console.print(f"expected: the interval's width falls to {res.width_ratio():.0%} of today's for a total cost of "

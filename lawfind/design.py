@@ -1,0 +1,354 @@
+"""Which runs of a pool to train, under a budget, so that a law predicts a target region best.
+
+A :class:`Design` holds the runnable experiments (the pool, each with a cost), the configurations the
+law must predict (the target region, e.g. the large runs one cannot afford) and a budget; a loop asks it
+for the next runs, trains them, refits, and adds them (:meth:`Design.add` returns the grown design).
+
+The criterion is the expected reduction of the mean squared prediction error over the target region
+per unit cost (V-optimality, Chaloner & Verdinelli 1995, sec. 2.3, with a cost exponent as ScaleBench,
+arXiv 2604.22753, uses). The predictions' uncertainty is a mixture: each fitted basin of each candidate
+law contributes its local Gaussian (the Laplace approximation at the fit, with a weak prior from the
+constants' bounds), and the basins' and laws' disagreement enters as between-component covariance, so a
+run is worth most where it tells the candidate fits apart in a way that matters for the target region
+(the bias of extrapolating with the wrong basin or the wrong law, not only the variance of the
+constants). The mixture's covariance, ``Z.T @ Z``, is conditioned on each pick's noisy observation (a
+rank-one update, as in :mod:`lawfind.suggest`), so a batch spreads out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from .data import RunTable
+from .errors import OptionError, check_choice
+from .fit import Mode, fit_modes, response
+from .laws import Law
+
+__all__ = ["Ensemble", "Design", "Picks", "CRITERIA", "prior_sd", "points_table", "exclude_done", "choose"]
+
+_PRIOR_NOISE = 0.01  # a new run's noise before the data say otherwise: 1 % of loss (log scale) or of the spread
+CRITERIA = ("region", "d-optimal")
+_COST_POWER = 0.4  # ScaleBench's exponent of the cost in gain / cost**power, taken as the paper set it
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """Predictions at a set of points as a mean and a factor of their covariance (``factor.T @ factor``),
+    in the fitter's units (log loss, or the target over its spread), and the sd of a new run's noise.
+
+    Attributes
+    ----------
+    mean:
+        ``(M,)`` predicted values.
+    factor:
+        ``(r, M)``: the covariance of the predictions is ``factor.T @ factor``.
+    noise:
+        The sd of one new observation, in the same units.
+    """
+
+    mean: np.ndarray
+    factor: np.ndarray
+    noise: float
+
+    def __post_init__(self) -> None:
+        if self.factor.ndim != 2 or self.factor.shape[1] != len(self.mean):
+            raise OptionError(f"the factor must be (r, {len(self.mean)}), got {self.factor.shape}")
+
+    @classmethod
+    def from_replicates(cls, point: np.ndarray, replicates: np.ndarray, noise: float) -> Ensemble:
+        """From bootstrap replicates of the predictions, ``(R, M)`` (their covariance)."""
+        R = replicates.shape[0]
+        if R < 2:
+            raise OptionError("an ensemble needs at least two replicates")
+        return cls(np.asarray(point, float), (replicates - replicates.mean(axis=0)) / math.sqrt(R - 1), float(noise))
+
+    @classmethod
+    def from_modes(cls, models: Sequence[tuple[Law, Mode]], table: RunTable, points: RunTable, *,
+                   per_group: Sequence[str] = (), prior_noise: float = _PRIOR_NOISE) -> Ensemble:
+        """A mixture of local Gaussians: one per (law, basin) fitted to ``table``, predicting ``points``.
+
+        Each component's constants are Gaussian about the fit with covariance ``(J'J / s2 + prior)^-1``
+        (``J`` the residuals' Jacobian on ``table``; the prior from :func:`prior_sd`); ``s2`` is the
+        noise's posterior mean under an inverse-gamma prior centred on ``prior_noise`` (two pseudo-runs),
+        from the best component's residuals. Components weigh ``exp(-dBIC / (2 T))``, ``T = max(1,
+        n / 2P)`` a temperature that keeps a few runs from crowning one basin (as ScaleBench's MSPE).
+        """
+        if not models:
+            raise OptionError("an ensemble needs at least one fitted law")
+        n = len(table)
+        a0, b0 = 2.0, 2.0 * prior_noise ** 2
+        best = min(m.sse for _, m in models)
+        s2 = (b0 + best / 2) / (a0 + n / 2 - 1)
+        bic = np.array([n * math.log(max(m.sse / n, 1e-300)) + len(m.z) * math.log(max(n, 2)) for _, m in models])
+        temp = np.array([max(1.0, n / (2 * len(m.z))) for _, m in models])
+        w = np.exp(-(bic - bic.min()) / (2 * temp))
+        w /= w.sum()
+        means, blocks = [], []
+        for (law, mode), wk in zip(models, w):
+            _, J = response(law, mode.z, table, per_group)
+            mu, Jp = response(law, mode.z, points, per_group)
+            J, Jp = np.nan_to_num(J), np.nan_to_num(Jp)
+            H = J @ J.T / s2 + np.diag(1.0 / prior_sd(law, mode, per_group) ** 2)
+            lam, V = np.linalg.eigh(H)
+            lam = np.maximum(lam, max(1e-10 * lam.max(), 1e-30))
+            blocks.append(math.sqrt(wk) * (V / np.sqrt(lam)).T @ Jp)  # (P, M): its covariance is Jp' H^-1 Jp
+            means.append(mu)
+        mu = np.array(means)  # (K, M)
+        bad = ~np.isfinite(mu)
+        mean = np.einsum("k,km->m", w, np.where(bad, 0.0, mu))
+        spread = np.sqrt(w)[:, None] * np.where(bad, 0.0, mu - mean)  # the components' disagreement
+        factor = np.vstack([*blocks, spread])
+        factor[:, bad.any(axis=0)] = np.nan  # a point some component cannot predict: unusable
+        return cls(mean, factor, math.sqrt(s2))
+
+
+def prior_sd(law: Law, mode: Mode, per_group: Sequence[str] = ()) -> np.ndarray:
+    """The prior sd of each constant in the fitter's coordinates: a quarter of the bounds' width where
+    both are finite (in logs for a log-scale constant), else half the initial range's, else 1."""
+    params = {p.name: p for p in law.params}
+    out = []
+    for name in mode.values:
+        p = params[name.split("[")[0]]
+        lo, hi = p.bounds
+        if lo is not None and hi is not None and (not p.log_scale or lo > 0):
+            w = (math.log(hi) - math.log(lo)) / 4 if p.log_scale else (hi - lo) / 4
+        else:
+            a, b = p.init
+            w = (math.log(b) - math.log(a)) / 2 if p.log_scale else (b - a) / 2
+        out.append(w if w > 0 else 1.0)
+    return np.array(out)
+
+
+@dataclass(frozen=True)
+class Design:
+    """Runnable experiments (``pool``, with ``cost``), the region to predict (``target``, weighed by
+    ``weights``), a ``budget`` for the whole design, and the pool rows already ``chosen`` (positions).
+
+    Build one with :meth:`from_frames`; :meth:`next` proposes runs, :meth:`add` returns the design
+    with them chosen. Nothing is random: the same fits give the same picks.
+    """
+
+    pool: pd.DataFrame
+    target: pd.DataFrame
+    cost: np.ndarray
+    budget: float
+    weights: np.ndarray
+    chosen: tuple[int, ...] = ()
+    cost_power: float = _COST_POWER
+
+    def __post_init__(self) -> None:
+        if len(self.cost) != len(self.pool):
+            raise OptionError(f"{len(self.cost)} costs for {len(self.pool)} pool runs: give one cost per run")
+        if not np.all(np.isfinite(self.cost) & (self.cost > 0)):
+            raise OptionError("every pool run needs a finite cost > 0")
+        if not (math.isfinite(self.budget) and self.budget > 0):
+            raise OptionError(f"the budget must be a finite number > 0, got {self.budget}")
+        if len(self.weights) != len(self.target) or not np.all(self.weights >= 0) or not self.weights.sum() > 0:
+            raise OptionError("the target region's weights must be >= 0, one per configuration, not all zero")
+        if not 0 <= self.cost_power <= 2:
+            raise OptionError(f"cost_power must be in [0, 2], got {self.cost_power}")
+        if len(set(self.chosen)) != len(self.chosen) or any(not 0 <= i < len(self.pool) for i in self.chosen):
+            raise OptionError("chosen runs must be distinct positions in the pool")
+
+    @classmethod
+    def from_frames(cls, pool: pd.DataFrame, target: pd.DataFrame, cost: str | Sequence[float] | np.ndarray,
+                    budget: float, *, weights: str | Sequence[float] | None = None,
+                    cost_power: float = _COST_POWER) -> Design:
+        """A design over ``pool`` for ``target``; ``cost`` is a column of the pool, a formula in its
+        columns (e.g. ``"6*N*D"``) or one number per run; ``weights`` a column of the target or numbers."""
+        pool = pool.reset_index(drop=True)
+        target = target.reset_index(drop=True)
+        if isinstance(cost, str):
+            c = pool[cost].to_numpy(float) if cost in pool.columns else _formula_cost(cost, pool)
+        else:
+            c = np.asarray(cost, float)
+        if weights is None:
+            w = np.ones(len(target))
+        elif isinstance(weights, str):
+            if weights not in target.columns:
+                raise OptionError(f"the target region has no weight column '{weights}' (it has "
+                                  f"{', '.join(map(str, target.columns))})")
+            w = target[weights].to_numpy(float)
+        else:
+            w = np.asarray(weights, float)
+        return cls(pool, target, c, float(budget), w, (), float(cost_power))
+
+    @property
+    def spent(self) -> float:
+        return float(self.cost[list(self.chosen)].sum()) if self.chosen else 0.0
+
+    @property
+    def left(self) -> float:
+        return self.budget - self.spent
+
+    def done(self) -> pd.DataFrame:
+        """The chosen pool rows, in the order chosen."""
+        return self.pool.iloc[list(self.chosen)]
+
+    def add(self, rows: Sequence[int]) -> Design:
+        """The design with pool positions ``rows`` chosen too."""
+        return replace(self, chosen=(*self.chosen, *(int(i) for i in rows)))
+
+    def affordable(self) -> np.ndarray:
+        """Positions of the pool runs not chosen whose cost fits in what is left."""
+        ok = self.cost <= self.left * (1 + 1e-12)
+        ok[list(self.chosen)] = False
+        return np.flatnonzero(ok)
+
+    def next(self, ensemble: Ensemble | Sequence[Ensemble], n: int | None = None,
+             criterion: str = "region") -> Picks:
+        """Up to ``n`` runs (default: until the budget is spent), each conditioned on the earlier ones,
+        that most improve the criterion per ``(cost / pool cost) ** cost_power``: ``"region"``, the
+        expected reduction of the target region's squared prediction error; ``"d-optimal"``, the log of
+        the constants' posterior volume shrinking (the target region unused). ``ensemble`` predicts the
+        pool's rows followed by the target's; several (one per target column of a law with several
+        outputs, observed together) add their gains."""
+        check_choice("criterion", criterion, CRITERIA)
+        ens = [ensemble] if isinstance(ensemble, Ensemble) else list(ensemble)
+        M, T = len(self.pool), len(self.target)
+        for e in ens:
+            if len(e.mean) != M + T:
+                raise OptionError(f"the ensemble predicts {len(e.mean)} points; the design has {M} pool runs "
+                                  f"and {T} target configurations")
+        return _greedy(ens, M, self.cost, self.weights, self.left, n, self.cost_power,
+                       np.isin(np.arange(M), list(self.chosen)), criterion == "d-optimal")
+
+
+@dataclass(frozen=True)
+class Picks:
+    """Runs proposed by :meth:`Design.next`: pool positions in the order chosen, the target region's
+    weighted mean predictive variance now and expected after each pick (fitter units squared)."""
+
+    rows: tuple[int, ...]
+    variance_now: float
+    variance_after: tuple[float, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class _State:
+    """One ensemble's covariances while picks are conditioned on: target x pool, pool and target variances."""
+
+    def __init__(self, ens: Ensemble, M: int, w: np.ndarray) -> None:
+        Z = ens.factor
+        self.usable = np.all(np.isfinite(Z), axis=0)
+        self.Zp, self.Zt = np.nan_to_num(Z[:, :M]), np.nan_to_num(Z[:, M:])
+        w = np.where(self.usable[M:], w, 0.0)
+        self.w = w / w.sum() if w.sum() > 0 else w
+        self.C = self.Zt.T @ self.Zp  # (T, M)
+        self.var_p = np.einsum("rm,rm->m", self.Zp, self.Zp)
+        self.var_t = np.einsum("rt,rt->t", self.Zt, self.Zt)
+        self.s2 = ens.noise ** 2
+        self.ups: list[np.ndarray] = []  # rank-one downdates, each over (pool, target)
+        self.M = M
+
+    def gain(self, volume: bool) -> np.ndarray:
+        if volume:
+            return np.log1p(np.maximum(self.var_p, 0.0) / self.s2)
+        return (self.w @ self.C ** 2) / (np.maximum(self.var_p, 0.0) + self.s2)
+
+    def observe(self, j: int) -> None:
+        M = self.M
+        col = np.concatenate([self.Zp.T @ self.Zp[:, j], self.Zt.T @ self.Zp[:, j]])
+        for u in self.ups:
+            col -= u * u[j]
+        u = col / math.sqrt(max(col[j], 0.0) + self.s2)
+        self.ups.append(u)
+        self.C -= np.outer(u[M:], u[:M])
+        self.var_p -= u[:M] ** 2
+        self.var_t -= u[M:] ** 2
+
+    def variance(self) -> float:
+        return float(self.w @ np.maximum(self.var_t, 0.0))
+
+
+def _greedy(ensembles: Sequence[Ensemble], M: int, cost: np.ndarray, w: np.ndarray, left: float, n: int | None,
+            power: float, taken: np.ndarray, volume: bool) -> Picks:
+    states = [_State(e, M, w) for e in ensembles]
+    rel = cost / cost.sum()
+    ok = np.logical_and.reduce([s.usable[:M] for s in states]) & ~taken
+    rows: list[int] = []
+    after: list[float] = []
+    now = sum(s.variance() for s in states)
+    for _ in range(M if n is None else n):
+        avail = ok & (cost <= left * (1 + 1e-12))
+        if not avail.any():
+            break
+        gain = sum(s.gain(volume) for s in states)
+        score = np.where(avail, gain / rel ** power, -np.inf)
+        j = int(np.argmax(score))
+        if not gain[j] > (1e-12 if volume else 1e-12 * max(now, 1e-300)):
+            break
+        for s in states:
+            s.observe(j)
+        ok[j] = False
+        left -= cost[j]
+        rows.append(j)
+        after.append(sum(s.variance() for s in states))
+    return Picks(tuple(rows), now, tuple(after))
+
+
+def _formula_cost(text: str, frame: pd.DataFrame) -> np.ndarray:
+    from .optimize.allocation import evaluate_cost, parse_cost
+
+    expr = parse_cost(text)
+    names = sorted(s.name for s in expr.free_symbols)
+    missing = [v for v in names if v not in frame.columns]
+    if missing:
+        raise OptionError(f"the cost '{text}' uses {missing}, which the pool lacks (it has "
+                          f"{', '.join(map(str, frame.columns))})")
+    return np.broadcast_to(evaluate_cost(expr, {v: frame[v].to_numpy(float) for v in names}), (len(frame),)).copy()
+
+
+def points_table(table: RunTable, frame: pd.DataFrame) -> RunTable:
+    """``frame``'s configurations as a table in ``table``'s units, to predict (the target is a placeholder)."""
+    missing = [v for v in table.features if v not in frame.columns]
+    if missing:
+        raise OptionError(f"the configurations lack the variables {missing}")
+    cols = {v: frame[v].to_numpy(float) for v in table.features}
+    cols[table.target] = np.ones(len(frame))
+    if table.group is not None:
+        cols[table.group] = frame[table.group].to_numpy() if table.group in frame else table.frame[table.group].iloc[0]
+    return RunTable(pd.DataFrame(cols), table.features, table.target, table.group, scale=table.scale,
+                    spread=table.spread)
+
+
+def exclude_done(candidates: pd.DataFrame, done: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+    """The candidates that no run of ``done`` equals in ``variables`` (to 1e-9 relative): a loop's
+    trained runs are not proposed again. The candidates keep their index labels."""
+    missing = [v for v in variables if v not in done.columns]
+    if missing:
+        raise OptionError(f"the runs done lack the law's variables {missing} (they have "
+                          f"{', '.join(map(str, done.columns))}): name the columns as the candidates do")
+    if not len(done):
+        return candidates
+    a = candidates[list(variables)].to_numpy(float)[:, None, :]
+    b = done[list(variables)].to_numpy(float)[None, :, :]
+    same = np.all(np.isclose(a, b, rtol=1e-9, atol=0.0), axis=2).any(axis=1)
+    return candidates[~same]
+
+
+def choose(design: Design, laws: Sequence[Law], table: RunTable, *, n: int | None = None, n_starts: int = 32,
+           seed: int = 0, initial: Mapping[str, Sequence[Mapping[str, float]]] | None = None,
+           per_group: Sequence[str] = ()) -> tuple[Picks, list[tuple[Law, Mode]]]:
+    """One step of the loop: fit every law's basins to ``table`` (the runs done so far), build the
+    mixture over them and propose up to ``n`` runs; returns the picks and the fitted (law, basin) pairs
+    (their constants warm-start the next step through ``initial``, by law name)."""
+    models: list[tuple[Law, Mode]] = []
+    for law in laws:
+        if law.n_params > len(table):
+            continue
+        for mode in fit_modes(law, table, n_starts=n_starts, seed=seed, per_group=per_group,
+                              initial=(initial or {}).get(law.name, ())):
+            models.append((law, mode))
+    if not models:
+        raise OptionError(f"no law can be fitted to {len(table)} runs: every one has more constants")
+    points = points_table(table, pd.concat([design.pool, design.target], ignore_index=True))
+    ens = Ensemble.from_modes(models, table, points, per_group=per_group)
+    return design.next(ens, n), models
