@@ -81,6 +81,11 @@ class Ensemble:
         if not models:
             raise OptionError("an ensemble needs at least one fitted law")
         n = len(table)
+        # a component that cannot predict every point (a negative loss, an overflow) is implausible there:
+        # it is left out while another can predict them all
+        finite = [bool(np.all(np.isfinite(response(law, m.z, points, per_group)[0]))) for law, m in models]
+        if any(finite):
+            models = [lm for lm, ok in zip(models, finite) if ok]
         a0, b0 = 2.0, 2.0 * prior_noise ** 2
         best = min(m.sse for _, m in models)
         s2 = (b0 + best / 2) / (a0 + n / 2 - 1)

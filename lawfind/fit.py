@@ -596,17 +596,19 @@ class Mode(NamedTuple):
 
 def fit_modes(law: Law, table: RunTable, *, n_starts: int = 32, seed: int = 0,
               initial: Sequence[Mapping[str, float]] = (), keep: float = 1.5, most: int = 8,
-              per_group: Sequence[str] = ()) -> list[Mode]:
+              per_group: Sequence[str] = (), polish: int | None = None) -> list[Mode]:
     """The distinct local optima of a least-squares fit whose sum of squares is within ``keep`` times the
     best's, best first (at most ``most``): the basins a few runs cannot yet tell apart, which a design
-    that only trusts the best one ignores (multi-start as :func:`fit_law`, the ``most`` best polished)."""
+    that only trusts the best one ignores (multi-start as :func:`fit_law`; the ``polish`` best starts,
+    default ``most``, run to convergence: every start where a short run ranks them poorly)."""
     problem = _Problem(law, table, "lsq", 1.0, per_group)
     rng = np.random.default_rng(seed)
     bounds = problem.bounds_z()
     lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
     hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
     z0s = _initial_points(problem, n_starts, "lhs", initial, None, rng, lo, hi)
-    runs = sorted(_multistart(problem, z0s, bounds, lo, hi, most), key=lambda r: r.fun)[:most]
+    runs = sorted(_multistart(problem, z0s, bounds, lo, hi, most if polish is None else max(polish, most)),
+                  key=lambda r: r.fun)[:most]
     out: list[Mode] = []
     for r in runs:
         if 2 * r.fun > keep * 2 * runs[0].fun + 1e-300:

@@ -33,3 +33,29 @@ def test_a_script_imports_names_that_exist(path):
         mod = importlib.import_module(module)
         if not hasattr(mod, name):
             importlib.import_module(f"{module}.{name}")  # a submodule: raises where it does not exist
+
+
+SLDBENCH = ROOT.parent / "shared" / "data" / "sldbench"
+
+
+@pytest.mark.skipif(not SLDBENCH.exists(), reason="../shared/data/sldbench is absent")
+def test_scalebench_laws_are_the_papers_65_and_predict_their_tasks(monkeypatch):
+    """The benchmark's laws: 10, 4, 1, 10, 10, 10, 10, 10 per task, as many constants on average as the
+    paper's registry (moe 5.3, lr_bsz 20.2, domain 29.0 over its five outputs), finite on the pool."""
+    import numpy as np
+    import pandas as pd
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    laws = importlib.import_module("scalebench_laws")
+    counts = {t: len(v) for t, v in laws.LAWS.items()}
+    assert counts == {"moe": 10, "sparsity": 4, "farseer": 1, "data_constrained": 10, "lr_bsz": 10, "parallel": 10,
+                      "vocab": 10, "domain_mixture": 10}
+    sizes = {t: np.mean([len(s.bounds) for s in v]) for t, v in laws.LAWS.items()}
+    assert sizes["moe"] == pytest.approx(5.3) and sizes["lr_bsz"] == pytest.approx(20.2)
+    assert sizes["domain_mixture"] == pytest.approx(29.0) and sizes["parallel"] == pytest.approx(4.2)
+    for task in ("moe", "farseer", "vocab"):
+        spec = laws.LAWS[task][0]
+        law = laws.make_law(spec)
+        pool = pd.read_csv(SLDBENCH / task / "train.csv.gz")
+        theta = [np.mean(spec.bounds[p]) for p in law.param_names]
+        assert np.all(np.isfinite(law.compiled(theta, [pool[v].to_numpy(float) for v in law.variables])))
