@@ -5,7 +5,7 @@ law must predict (the target region, e.g. the large runs one cannot afford) and 
 for the next runs, trains them, refits, and adds them (:meth:`Design.add` returns the grown design).
 
 The criterion is the expected reduction of the mean squared prediction error over the target region
-per unit cost (V-optimality, Chaloner & Verdinelli 1995, sec. 2.3, with a cost exponent as ScaleBench,
+per ``(cost / pool cost) ** 0.4`` (V-optimality, Chaloner & Verdinelli 1995, sec. 2.3, with a cost exponent as ScaleBench,
 arXiv 2604.22753, uses). The predictions' uncertainty is a mixture: each fitted basin of each candidate
 law contributes its local Gaussian (the Laplace approximation at the fit, with a weak prior from the
 constants' bounds), and the basins' and laws' disagreement enters as between-component covariance, so a
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .data import RunTable
-from .errors import OptionError, check_choice
+from .errors import FitError, OptionError, check_choice
 from .fit import Mode, fit_modes, response
 from .laws import Law
 
@@ -58,6 +58,11 @@ class Ensemble:
     def __post_init__(self) -> None:
         if self.factor.ndim != 2 or self.factor.shape[1] != len(self.mean):
             raise OptionError(f"the factor must be (r, {len(self.mean)}), got {self.factor.shape}")
+        if not (math.isfinite(self.noise) and self.noise > 0):
+            raise OptionError(f"the noise sd must be a finite number > 0, got {self.noise}")
+
+    def __repr__(self) -> str:
+        return f"Ensemble({len(self.mean)} points, rank {self.factor.shape[0]}, noise sd {self.noise:.3g})"
 
     @classmethod
     def from_replicates(cls, point: np.ndarray, replicates: np.ndarray, noise: float) -> Ensemble:
@@ -74,16 +79,19 @@ class Ensemble:
 
         Each component's constants are Gaussian about the fit with covariance ``(J'J / s2 + prior)^-1``
         (``J`` the residuals' Jacobian on ``table``; the prior from :func:`prior_sd`); ``s2`` is the
-        noise's posterior mean under an inverse-gamma prior centred on ``prior_noise`` (two pseudo-runs),
-        from the best component's residuals. Components weigh ``exp(-dBIC / (2 T))``, ``T = max(1,
-        n / 2P)`` a temperature that keeps a few runs from crowning one basin (as ScaleBench's MSPE).
+        noise's posterior mean from the best component's sum of squares under an inverse-gamma prior
+        (shape 2, scale ``2 prior_noise**2``). Components weigh ``exp(-dBIC / (2 T))`` with ``T = max(1,
+        n / 2P)`` per component (as ScaleBench's MSPE): with many runs, basins of similar fit keep some
+        weight. A component that cannot predict every point is left out while another can; a point
+        whose prediction or slope some component cannot give is unusable (a ``nan`` column).
         """
         if not models:
             raise OptionError("an ensemble needs at least one fitted law")
         n = len(table)
         # a component that cannot predict every point (a negative loss, an overflow) is implausible there:
         # it is left out while another can predict them all
-        finite = [bool(np.all(np.isfinite(response(law, m.z, points, per_group)[0]))) for law, m in models]
+        levels = tuple(sorted(set(table.groups))) if per_group else None
+        finite = [bool(np.all(np.isfinite(response(law, m.z, points, per_group, levels)[0]))) for law, m in models]
         if any(finite):
             models = [lm for lm, ok in zip(models, finite) if ok]
         a0, b0 = 2.0, 2.0 * prior_noise ** 2
@@ -96,8 +104,9 @@ class Ensemble:
         means, blocks = [], []
         for (law, mode), wk in zip(models, w):
             _, J = response(law, mode.z, table, per_group)
-            mu, Jp = response(law, mode.z, points, per_group)
-            J, Jp = np.nan_to_num(J), np.nan_to_num(Jp)
+            mu, Jp = response(law, mode.z, points, per_group, levels)
+            mu = np.where(np.all(np.isfinite(Jp), axis=0), mu, np.nan)  # a slope it cannot give: unusable
+            J, Jp = np.nan_to_num(J, posinf=0.0, neginf=0.0), np.nan_to_num(Jp, posinf=0.0, neginf=0.0)
             H = J @ J.T / s2 + np.diag(1.0 / prior_sd(law, mode, per_group) ** 2)
             lam, V = np.linalg.eigh(H)
             lam = np.maximum(lam, max(1e-10 * lam.max(), 1e-30))
@@ -153,12 +162,20 @@ class Design:
             raise OptionError("every pool run needs a finite cost > 0")
         if not (math.isfinite(self.budget) and self.budget > 0):
             raise OptionError(f"the budget must be a finite number > 0, got {self.budget}")
-        if len(self.weights) != len(self.target) or not np.all(self.weights >= 0) or not self.weights.sum() > 0:
-            raise OptionError("the target region's weights must be >= 0, one per configuration, not all zero")
+        if not len(self.target):
+            raise OptionError("the target region is empty: give at least one configuration to predict")
+        if (len(self.weights) != len(self.target) or not np.all(np.isfinite(self.weights) & (self.weights >= 0))
+                or not self.weights.sum() > 0):
+            raise OptionError("the target region's weights must be finite and >= 0, one per configuration, "
+                              "not all zero")
         if not 0 <= self.cost_power <= 2:
             raise OptionError(f"cost_power must be in [0, 2], got {self.cost_power}")
         if len(set(self.chosen)) != len(self.chosen) or any(not 0 <= i < len(self.pool) for i in self.chosen):
             raise OptionError("chosen runs must be distinct positions in the pool")
+
+    def __repr__(self) -> str:
+        return (f"Design({len(self.pool)} pool runs, {len(self.target)} target configurations, "
+                f"{len(self.chosen)} chosen, spent {self.spent:.3g} of {self.budget:.3g})")
 
     @classmethod
     def from_frames(cls, pool: pd.DataFrame, target: pd.DataFrame, cost: str | Sequence[float] | np.ndarray,
@@ -214,6 +231,8 @@ class Design:
         pool's rows followed by the target's; several (one per target column of a law with several
         outputs, observed together) add their gains."""
         check_choice("criterion", criterion, CRITERIA)
+        if n is not None and n < 1:
+            raise OptionError(f"n must be at least 1, got {n}")
         ens = [ensemble] if isinstance(ensemble, Ensemble) else list(ensemble)
         M, T = len(self.pool), len(self.target)
         for e in ens:
@@ -227,7 +246,8 @@ class Design:
 @dataclass(frozen=True)
 class Picks:
     """Runs proposed by :meth:`Design.next`: pool positions in the order chosen, the target region's
-    weighted mean predictive variance now and expected after each pick (fitter units squared)."""
+    weighted mean predictive variance (summed over the ensembles of a law with several outputs) now and
+    expected after each pick, in the fitter's units squared."""
 
     rows: tuple[int, ...]
     variance_now: float
@@ -319,7 +339,10 @@ def points_table(table: RunTable, frame: pd.DataFrame) -> RunTable:
     cols = {v: frame[v].to_numpy(float) for v in table.features}
     cols[table.target] = np.ones(len(frame))
     if table.group is not None:
-        cols[table.group] = frame[table.group].to_numpy() if table.group in frame else table.frame[table.group].iloc[0]
+        if table.group not in frame:
+            raise OptionError(f"the configurations need the group column '{table.group}': the law has constants "
+                              "per group")
+        cols[table.group] = frame[table.group].to_numpy()
     return RunTable(pd.DataFrame(cols), table.features, table.target, table.group, scale=table.scale,
                     spread=table.spread)
 
@@ -331,11 +354,13 @@ def exclude_done(candidates: pd.DataFrame, done: pd.DataFrame, variables: Sequen
     if missing:
         raise OptionError(f"the runs done lack the law's variables {missing} (they have "
                           f"{', '.join(map(str, done.columns))}): name the columns as the candidates do")
-    if not len(done):
-        return candidates
-    a = candidates[list(variables)].to_numpy(float)[:, None, :]
-    b = done[list(variables)].to_numpy(float)[None, :, :]
-    same = np.all(np.isclose(a, b, rtol=1e-9, atol=0.0), axis=2).any(axis=1)
+    bad = [v for v in variables if not pd.api.types.is_numeric_dtype(done[v])]
+    if bad:
+        raise OptionError(f"the runs done have non-numeric values in {bad}: give numbers")
+    a = candidates[list(variables)].to_numpy(float)
+    same = np.zeros(len(a), dtype=bool)
+    for row in done[list(variables)].to_numpy(float):  # one done run at a time: no (C, D, k) array
+        same |= np.all(np.isclose(a, row, rtol=1e-9, atol=0.0), axis=1)
     return candidates[~same]
 
 
@@ -349,11 +374,14 @@ def choose(design: Design, laws: Sequence[Law], table: RunTable, *, n: int | Non
     for law in laws:
         if law.n_params > len(table):
             continue
-        for mode in fit_modes(law, table, n_starts=n_starts, seed=seed, per_group=per_group,
-                              initial=(initial or {}).get(law.name, ())):
-            models.append((law, mode))
+        try:
+            modes = fit_modes(law, table, n_starts=n_starts, seed=seed, per_group=per_group,
+                              initial=(initial or {}).get(law.name, ()))
+        except FitError:  # no start gave finite predictions: the other laws still count
+            continue
+        models += [(law, mode) for mode in modes]
     if not models:
-        raise OptionError(f"no law can be fitted to {len(table)} runs: every one has more constants")
+        raise OptionError(f"no law could be fitted to the {len(table)} runs done")
     points = points_table(table, pd.concat([design.pool, design.target], ignore_index=True))
     ens = Ensemble.from_modes(models, table, points, per_group=per_group)
     return design.next(ens, n), models

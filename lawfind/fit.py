@@ -203,7 +203,8 @@ class _Problem:
 
     Residuals are ``log(pred) - log(y)`` on the log scale, ``(pred - y) / spread`` on the linear one."""
 
-    def __init__(self, law: Law, table: RunTable, loss: str, delta: float, per_group: Sequence[str]) -> None:
+    def __init__(self, law: Law, table: RunTable, loss: str, delta: float, per_group: Sequence[str],
+                 levels: Sequence[str] | None = None) -> None:
         self.law, self.loss, self.delta = law, loss, delta
         self.X = table.X(law.variables)
         self.linear = getattr(table, "scale", "log") == "linear"
@@ -213,7 +214,11 @@ class _Problem:
         self.levels: tuple[str, ...] = ()
         self.gidx = None
         if per_group:
-            self.levels = tuple(sorted(set(table.groups)))
+            self.levels = tuple(sorted(set(table.groups))) if levels is None else tuple(levels)
+            unknown = sorted(set(map(str, table.groups)) - set(map(str, self.levels)))
+            if unknown:
+                raise OptionError(f"the runs have group levels {unknown} the fit has no constants for "
+                                  f"(it has {', '.join(map(str, self.levels))})")
             self.gidx = np.searchsorted(np.array(self.levels), table.groups)
         # the expanded vector: one slot per shared param, one per (param, level) for per-group params
         self.slots: list[tuple[int, int | None]] = []
@@ -599,8 +604,9 @@ def fit_modes(law: Law, table: RunTable, *, n_starts: int = 32, seed: int = 0,
               per_group: Sequence[str] = (), polish: int | None = None) -> list[Mode]:
     """The distinct local optima of a least-squares fit whose sum of squares is within ``keep`` times the
     best's, best first (at most ``most``): the basins a few runs cannot yet tell apart, which a design
-    that only trusts the best one ignores (multi-start as :func:`fit_law`; the ``polish`` best starts,
-    default ``most``, run to convergence: every start where a short run ranks them poorly)."""
+    that only trusts the best one ignores. Multi-start as :func:`fit_law`: every start gets a short run,
+    then the ``max(polish, most)`` best (default ``most``) run to convergence; ``polish`` as large as the
+    starts runs every one to convergence, for laws whose short runs rank the starts poorly."""
     problem = _Problem(law, table, "lsq", 1.0, per_group)
     rng = np.random.default_rng(seed)
     bounds = problem.bounds_z()
@@ -619,11 +625,14 @@ def fit_modes(law: Law, table: RunTable, *, n_starts: int = 32, seed: int = 0,
     return out
 
 
-def response(law: Law, z: np.ndarray, table: RunTable, per_group: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+def response(law: Law, z: np.ndarray, table: RunTable, per_group: Sequence[str] = (),
+             levels: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The law's prediction at the runs of ``table`` in the fitter's units (log loss, or the target over
     its spread on the linear scale), ``(M,)``, and its Jacobian in the fitter's coordinates ``z``,
-    ``(P, M)``; the table's target only sets the units (any values of the right sign do)."""
-    problem = _Problem(law, table, "lsq", 1.0, per_group)
+    ``(P, M)``; the table's target only sets the units (any values of the right sign do). A law with
+    per-group constants needs the fitted table's ``levels`` (the layout of ``z``) where ``table`` is
+    other runs than those fitted."""
+    problem = _Problem(law, table, "lsq", 1.0, per_group, levels)
     with np.errstate(all="ignore"):
         r, J = problem.batch(np.asarray(z, dtype=float)[None, :])
     base = table.y / problem.spread if problem.linear else np.log(table.y)

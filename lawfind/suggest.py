@@ -39,6 +39,7 @@ __all__ = ["Target", "parse_target", "target_point", "target_replicates", "candi
            "suggest", "sweep_spec"]
 
 _GRID = 241  # points of the numeric search for an optimum
+_COST_POWER = 0.4  # a region target's default: lawfind.design's
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,20 @@ def _region(path: str, variables: Sequence[str]) -> pd.DataFrame:
     if not path:
         raise OptionError("'loss@grid:' needs a file: 'loss@grid:targets.csv'")
     frame = read_table(path)
+    if not len(frame):
+        raise OptionError(f"the target region '{path}' has no configurations")
     missing = [v for v in variables if v not in frame.columns]
     if missing:
         raise OptionError(f"the target region '{path}' lacks the law's variables {missing} (it has "
                           f"{', '.join(map(str, frame.columns))})")
-    if "weight" in frame and not (np.all(np.isfinite(frame["weight"])) and np.all(frame["weight"] >= 0)):
-        raise OptionError(f"the 'weight' column of '{path}' must hold finite numbers >= 0")
+    for col in [*variables, *(["weight"] if "weight" in frame else [])]:
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~np.isfinite(values) | ((values < 0) if col == "weight" else False))
+        if bad.size:
+            need = "a finite number >= 0" if col == "weight" else "a finite number"
+            raise OptionError(f"row {bad[0] + 1} of the target region '{path}' has {col} = {frame[col].iloc[bad[0]]!r}: "
+                              f"give {need}")
+        frame[col] = values
     return frame.reset_index(drop=True)
 
 
@@ -270,7 +279,7 @@ def _costs(cost: str, frame: pd.DataFrame) -> np.ndarray:
 
 def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int = 8, budget: float | None = None,
             cost: str | None = None, noise_sd: float | None = None, at: Mapping[str, float] | None = None,
-            cost_power: float = 0.4) -> Suggestion:
+            cost_power: float | None = None) -> Suggestion:
     """Choose up to ``n`` runs among ``candidates`` that most shrink the target's interval per unit cost.
 
     Parameters
@@ -291,8 +300,8 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
     at:
         Values of variables an optimum target is taken at (default: the middle of the data).
     cost_power:
-        For a target region: candidates rank by variance removed per ``(cost / total cost) **
-        cost_power`` (:class:`lawfind.design.Design`); the other targets rank per unit cost.
+        For a target region only: candidates rank by variance removed per ``(cost / total cost) **
+        cost_power`` (default 0.4, :class:`lawfind.design.Design`); the other targets rank per unit cost.
     """
     R = pred.replicates.shape[0]
     if R < 10:
@@ -310,7 +319,10 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
         sigma = 0.01
         notes.append("no noise estimate in the file: a new run is assumed to carry 1 % noise of log loss")
     if target.kind == "region":
-        return _suggest_region(pred, target, candidates, c, cost, n, budget, float(sigma), cost_power, notes)
+        return _suggest_region(pred, target, candidates, c, cost, n, budget, float(sigma),
+                               _COST_POWER if cost_power is None else cost_power, notes)
+    if cost_power is not None:
+        raise OptionError("a cost power applies to a 'loss@grid:FILE' target only; the others rank per unit cost")
     value, t, unit = target_replicates(pred, target, at)
     _, F = pred.log_predict({v: candidates[v].to_numpy(float) for v in pred.variables})
     rows = np.isfinite(t) & np.all(np.isfinite(F), axis=1)
@@ -363,35 +375,42 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
 
 def _suggest_region(pred: Predictor, target: Target, candidates: pd.DataFrame, c: np.ndarray, cost: str, n: int,
                     budget: float | None, sigma: float, cost_power: float, notes: list[str]) -> Suggestion:
-    """The picks that most cut the region's mean squared error of log loss (:mod:`lawfind.design`), the
-    replicates' covariance standing for the law's uncertainty."""
+    """The picks that most cut the region's weighted mean squared error of log loss (:mod:`lawfind.design`),
+    the replicates' covariance standing for the law's uncertainty. ``value`` is the region's weighted
+    mean log loss, ``sd_now``/``sd_after`` the root of its weighted mean variance (the rms sd over the
+    region), ``per_cost`` the variance a pick removes per unit cost."""
     from .design import Design, Ensemble
 
     region = target.region
     both = pd.concat([candidates[list(pred.variables)], region[list(pred.variables)]], ignore_index=True)
     point, reps = pred.log_predict({v: both[v].to_numpy(float) for v in pred.variables})
-    rows = np.all(np.isfinite(reps), axis=1)
-    if rows.sum() < 10:
-        raise OptionError("fewer than 10 replicates give finite predictions at the candidates and the region")
-    weights = region["weight"].to_numpy(float) if "weight" in region else None
+    M = len(candidates)
+    usable = np.all(np.isfinite(reps), axis=0) & np.isfinite(point)  # a point some replicate cannot predict
+    if not usable[M:].any():
+        raise OptionError("the law predicts no configuration of the target region finitely in every replicate")
+    weights = region["weight"].to_numpy(float) if "weight" in region else np.ones(len(region))
+    if not weights[usable[M:]].sum() > 0:
+        raise OptionError("every configuration of the target region that the law predicts has weight 0")
     design = Design.from_frames(candidates, region, c, float(c.sum()) if budget is None else budget,
                                 weights=weights, cost_power=cost_power)
-    ens = Ensemble.from_replicates(point, reps[rows], sigma)
+    ens = Ensemble.from_replicates(np.where(usable, point, np.nan), np.where(usable, reps, np.nan), sigma)
     picks = design.next(ens, n)
-    M = len(candidates)
-    w = design.weights / design.weights.sum()
-    value = float(w @ point[M:])
+    w = np.where(usable[M:], weights, 0.0)
+    value = float(w @ np.nan_to_num(point[M:]) / w.sum())
     sd_now = math.sqrt(picks.variance_now)
     before = [picks.variance_now, *picks.variance_after[:-1]]
     rec = [{"cost": c[j], "sd_after": math.sqrt(max(v, 0.0)), "shrink": 1 - math.sqrt(max(v, 0.0) / b) if b > 0 else 0.0,
             "per_cost": (b - v) / c[j], "candidate": int(candidates.index[j])}
            for j, v, b in zip(picks.rows, picks.variance_after, before)]
     out = pd.concat([candidates.iloc[list(picks.rows)].reset_index(drop=True), pd.DataFrame(rec)], axis=1)
+    if (~usable[M:]).any():
+        notes.append(f"{int((~usable[M:]).sum())} configurations of the region are left out: some replicate "
+                     "predicts no finite loss there")
     if len(picks) < n:
         notes.append(f"{len(picks)} of {n} runs chosen: the budget is spent or no other candidate narrows the region")
     sd_after = math.sqrt(max(picks.variance_after[-1], 0.0)) if len(picks) else sd_now
     return Suggestion(out, target, {}, value, "log", sd_now, sd_after, (value - 1.96 * sd_now, value + 1.96 * sd_now),
-                      cost, sigma, M, int(rows.sum()), tuple(notes))
+                      cost, sigma, M, int(reps.shape[0]), tuple(notes))
 
 
 def sweep_spec(picks: pd.DataFrame, base: Mapping[str, object] | None = None, corpus: str = "",

@@ -150,11 +150,41 @@ def test_cli_region_target_with_a_pool_and_runs_done(fit_file, tmp_path, capsys)
     (["--target", "loss@grid:{tmp}/nope.csv"], "nope.csv"),
     (["--target", "loss@grid:{tmp}/region_n.csv"], "lacks the law's variables ['D']"),
     (["--target", "loss@grid:{tmp}/region.csv", "--cost-power", "3"], "--cost-power must be in [0, 2]"),
+    (["--target", "loss@grid:{tmp}/region_w.csv"], "row 2 of the target region"),
+    (["--target", "loss@grid:{tmp}/region.csv", "--grid", "{tmp}/region.csv", "--exclude-done", "{tmp}/region.csv"],
+     "every candidate is among the runs done"),
+    (["--target", "loss@N=1e10", "--cost-power", "0.5"], "applies to a 'loss@grid:FILE' target only"),
 ])
 def test_cli_region_bad_input_is_one_line(argv, message, fit_file, tmp_path, capsys):
     pd.DataFrame({"N": [7e9]}).to_csv(tmp_path / "region_n.csv", index=False)
     pd.DataFrame({"N": [7e9], "D": [1e11]}).to_csv(tmp_path / "region.csv", index=False)
+    pd.DataFrame({"N": [7e9, 8e9], "D": [1e11, 1e11], "weight": ["1", "x"]}).to_csv(tmp_path / "region_w.csv",
+                                                                                     index=False)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert main(["suggest", str(fit_file), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.strip().count("\n") == 0
+
+
+def test_per_group_constants_predict_each_points_own_level():
+    """Points of one level only take that level's constants (the fitted table's layout), and points of
+    a level the fit never saw are refused by name."""
+    from lawfind.design import points_table
+    from lawfind.fit import response
+
+    rng = np.random.default_rng(0)
+    N = np.tile(np.geomspace(1e7, 1e9, 8), 2)
+    E = np.repeat([1.0, 3.0], 8)
+    frame = pd.DataFrame({"N": N, "loss": (E + 300 / N ** 0.3) * np.exp(rng.normal(0, 1e-3, 16)),
+                          "data": np.repeat(["a", "b"], 8)})
+    table = load_runs(frame, group="data")
+    law = _law()
+    mode = fit_modes(law, table, n_starts=16, seed=0, per_group=["E"])[0]
+    assert mode.values["E[b]"] == pytest.approx(3.0, rel=0.05)
+    pts = points_table(table, pd.DataFrame({"N": [1e12], "data": ["b"]}))
+    mu, _ = response(law, mode.z, pts, ["E"], ("a", "b"))
+    assert np.exp(mu[0]) == pytest.approx(3.0 + 300 / 1e12 ** 0.3, rel=0.05)
+    with pytest.raises(OptionError, match="group levels \\['c'\\]"):
+        response(law, mode.z, points_table(table, pd.DataFrame({"N": [1e9], "data": ["c"]})), ["E"], ("a", "b"))
+    with pytest.raises(OptionError, match="need the group column 'data'"):
+        points_table(table, pd.DataFrame({"N": [1e9]}))

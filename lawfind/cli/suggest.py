@@ -38,8 +38,8 @@ def register(sub) -> None:
                    "law with constants per group, the level, e.g. dataset=pile")
     p.add_argument("--exclude-done", metavar="FILE", help="runs already trained (CSV or parquet): candidates equal to "
                    "one in the law's variables are not proposed again")
-    p.add_argument("--cost-power", type=option(_power), default=0.4,
-                   help="for a loss@grid: target, rank by gain / (cost / total) ** POWER (default: 0.4)")
+    p.add_argument("--cost-power", type=option(_power),
+                   help="for a loss@grid: target only, rank by gain / (cost / total) ** POWER (default: 0.4)")
     p.add_argument("--noise", type=positive(), help="noise sd of log loss of a new run (default: the file's estimate)")
     p.add_argument("--template", help="a moe sweep spec whose [base] training settings the written specs copy")
     p.add_argument("--seed", type=at_least(0), default=0, help="seed of the candidates (default: 0)")
@@ -84,7 +84,13 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             raise OptionError("the file has no data ranges: give --ranges NAME=LOW:HIGH for every variable, or --grid")
         cands = candidates_from_ranges(ranges, args.candidates, args.seed)
     if args.exclude_done:
-        cands = exclude_done(cands, read_table(args.exclude_done), pred.variables)
+        missing = [v for v in pred.variables if v not in cands.columns]
+        if missing:
+            raise OptionError(f"the candidates lack the law's variables {missing}")
+        left = exclude_done(cands, read_table(args.exclude_done), pred.variables)
+        if not len(left):
+            raise OptionError(f"every candidate is among the runs done in '{args.exclude_done}': give more candidates")
+        cands = left
     at = parse_point(args.at, sorted(set(pred.variables) | set(pred.ranges))) if args.at else None
     base, corpus = {}, ""
     if args.template:
@@ -102,8 +108,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             for i, (_, r) in enumerate(res.picks.iterrows(), 1)]
     lo, hi = res.interval_now
     if target.kind == "region":
-        console.print(f"target {target.describe()}: mean predicted loss {math.exp(res.value):.4g}, rms sd of log loss "
-                      f"{res.sd_now:.3g} over {res.n_replicates} replicates", markup=False)
+        console.print(f"target {target.describe()}: predicted loss {math.exp(res.value):.4g} (weighted geometric mean), "
+                      f"sd of log loss {res.sd_now:.3g} (rms over the region) across {res.n_replicates} replicates",
+                      markup=False)
     else:
         where = ", ".join(f"{k}={v:.3g}" for k, v in res.point.items() if target.kind == "loss" or k != target.variable)
         console.print(f"target {target.describe()} = {_fmt(res.value, res.unit)}, 95% interval now "
@@ -111,7 +118,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                       f"(at {where}; variables not given take the data's middle)", markup=False)
     print_table(f"next runs: {len(res.picks)} of {res.n_candidates} candidates, cost {res.cost}",
                     rows, ["#", *show, "cost", "width cut", "sd after"])
-    console.print(f"expected: the interval's width falls to {res.width_ratio():.0%} of today's for a total cost of "
+    what = "the region's rms sd of log loss" if target.kind == "region" else "the interval's width"
+    console.print(f"expected: {what} falls to {res.width_ratio():.0%} of today's for a total cost of "
                   f"{res.total_cost:.3g} (linearised replicate covariance; new runs with log-loss noise sd "
                   f"{res.noise_sd:.3g})", markup=False)
     for note in res.notes:
