@@ -31,6 +31,7 @@ target at a time).
 
 Usage: python benchmarks/bench_scalebench.py [--tasks moe,parallel,...] [--laws all|1,2,3] [--repeats 3]
        [--methods random,cheapest,dopt,lawfind] [--starts 64] [--design-starts 16] [--discover-budget 20]
+       python benchmarks/bench_scalebench.py --from-log run1.txt   (the tables of earlier runs' per-law lines)
 """
 
 from __future__ import annotations
@@ -356,6 +357,53 @@ def run_discovered(task: str, repeats: int, starts: int, budget: float) -> np.nd
     return out
 
 
+def print_tables(results: dict, tasks: list[str], methods: list[str]) -> None:
+    """Per budget, each method's mean ± sd over laws (of the per-law mean over repeats), with the paper's rows."""
+    for k, label in enumerate(("1 % (domain, sparsity 20 %)", "5 % (35 %)", "10 % (50 %)")):
+        print(f"budget {label}")
+        print("| method | " + " | ".join(tasks) + " |")
+        print("|---|" + "---|" * len(tasks))
+        for m in methods:
+            cells = []
+            for t in tasks:
+                v = np.array([x[k] for x in results.get((t, m), [])])
+                cells.append(f"{v.mean():.2f} ± {v.std():.2f}" if len(v) else "–")
+            print(f"| {m} (this run) | " + " | ".join(cells) + " |")
+        for m in ("random", "cheapest", "dopt", "vopt", "mspe"):
+            print(f"| {m} (paper) | " + " | ".join(f"{PAPER[m][k][t][0]:.2f} ± {PAPER[m][k][t][1]:.2f}"
+                                                  for t in tasks) + " |")
+        mean = {(t, m): float(np.mean([x[k] for x in results[t, m]])) for t, m in results}
+        if any(m == "lawfind" for _, m in mean):
+            have = [t for t in tasks if (t, "lawfind") in mean]
+            above = [t for t in have if round(mean[t, "lawfind"], 2) >= PAPER["mspe"][k][t][0]]
+            near = [t for t in have if round(mean[t, "lawfind"], 2) >= PAPER["vopt"][k][t][0] - PAPER["vopt"][k][t][1]]
+            print(f"lawfind at or above the paper's MSPE on {len(above)} of {len(have)} tasks ({', '.join(above)}); "
+                  f"within V-optimal's sd of it or above on {len(near)} of {len(have)}")
+        checks = [(t, m) for t in tasks for m in ("random", "cheapest", "dopt") if (t, m) in mean]
+        inside = [(t, m) for t, m in checks if abs(mean[t, m] - PAPER[m][k][t][0]) <= PAPER[m][k][t][1] + 0.005]
+        if checks:
+            print(f"baselines within the paper's sd of its mean: {len(inside)} of {len(checks)}"
+                  + (f" (outside: {', '.join(f'{m} on {t}' for t, m in checks if (t, m) not in inside)})"
+                     if len(inside) < len(checks) else ""))
+        print()
+
+
+def read_log(path: str) -> tuple[dict, list[str], list[str]]:
+    """The per-law lines this script printed (one or several runs' logs concatenated): results, tasks, methods."""
+    results: dict = {}
+    tasks: list[str] = []
+    methods: list[str] = []
+    for line in Path(path).read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 7 and parts[0] in TASKS and parts[1] in METHODS:
+            task, method = parts[0], parts[1]
+            values = parts[3:6] if parts[2] != "(no" else parts[4:7]
+            results.setdefault((task, method), []).append(np.array([float(v) for v in values]))
+            tasks += [task] if task not in tasks else []
+            methods += [method] if method not in methods else []
+    return results, tasks, methods
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", default=",".join(TASKS))
@@ -366,7 +414,12 @@ def main() -> None:
     ap.add_argument("--design-starts", type=int, default=16,
                     help="starts of the designs' refits between picks, beside the warm pool (default: 16)")
     ap.add_argument("--discover-budget", type=float, default=20.0, help="seconds per discovery (discovered row)")
+    ap.add_argument("--from-log", metavar="FILE", help="print the tables from the per-law lines of earlier runs' output")
     args = ap.parse_args()
+    if args.from_log:
+        results, tasks, methods = read_log(args.from_log)
+        print_tables(results, tasks, methods)
+        return
     if not SLDBENCH.exists():
         print(f"{SLDBENCH} is absent: nothing to run")
         return
@@ -399,22 +452,7 @@ def main() -> None:
             results[task, method] = per_law
     print(f"\nall in {time.monotonic() - t_all:.0f} s; task value = mean ± sd over laws of the mean R2 over "
           f"{args.repeats} repeats; paper: Table 2 of arXiv 2604.22753\n")
-    for k, label in enumerate(("1 % (domain, sparsity 20 %)", "5 % (35 %)", "10 % (50 %)")):
-        tasks = [t for t in args.tasks.split(",")]
-        print(f"budget {label}")
-        print("| method | " + " | ".join(tasks) + " |")
-        print("|---|" + "---|" * len(tasks))
-        for m in methods:
-            cells = []
-            for t in tasks:
-                v = np.array([x[k] for x in results.get((t, m), [])])
-                cells.append(f"{v.mean():.2f} ± {v.std():.2f}" if len(v) else "–")
-            print(f"| {m} (this run) | " + " | ".join(cells) + " |")
-        for m in ("random", "cheapest", "dopt", "vopt", "mspe"):
-            if m in methods or m in ("vopt", "mspe"):
-                print(f"| {m} (paper) | " + " | ".join(f"{PAPER[m][k][t][0]:.2f} ± {PAPER[m][k][t][1]:.2f}"
-                                                      for t in tasks) + " |")
-        print()
+    print_tables(results, args.tasks.split(","), methods)
 
 
 if __name__ == "__main__":
