@@ -599,6 +599,7 @@ class Mode(NamedTuple):
     sse: float
 
 
+@_serial_blas
 def fit_modes(law: Law, table: RunTable, *, n_starts: int = 32, seed: int = 0,
               initial: Sequence[Mapping[str, float]] = (), keep: float = 1.5, most: int = 8,
               per_group: Sequence[str] = (), polish: int | None = None) -> list[Mode]:
