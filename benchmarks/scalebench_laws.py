@@ -205,8 +205,7 @@ def _data_constrained() -> list[ScaleLaw]:
     Teff = f"Max({D}/(1 + {D}/{scale}), 1e-12)"
     sl4 = f"L0 + A*{N}**(-a) + B*{Teff}**(-b)"
     # sl_6: max(R, 0)^c written as [min(1e12 max(R, 0), 1)] * max(R, 1e-12)^c (see the note)
-    R = f"({D}/{U} - 1)"
-    rep = f"Min(Max({R}, 0)*1e12, 1)*Max({R}, 1e-12)**c"
+    rep = f"Min(Max({RD}, 0)*1e12, 1)*Max({RD}, 1e-12)**c"
     factor = f"Max(1 + C*{rep}*{N}**d, 1e-12)"
     sl6 = f"E + A*{N}**(-alpha) + B*Max({D}/{factor}, 1e-12)**(-beta)"
     sl6_note = ("max(D/U - 1, 0)^c is written as min(1e12*max(D/U - 1, 0), 1) * max(D/U - 1, 1e-12)^c: the same "

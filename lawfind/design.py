@@ -28,6 +28,7 @@ from .data import RunTable
 from .errors import FitError, OptionError, check_choice
 from .fit import Mode, fit_modes, response
 from .laws import Law
+from .optimize.allocation import run_costs
 
 __all__ = ["Ensemble", "Design", "Picks", "CRITERIA", "prior_sd", "points_table", "exclude_done", "choose"]
 
@@ -186,7 +187,7 @@ class Design:
         pool = pool.reset_index(drop=True)
         target = target.reset_index(drop=True)
         if isinstance(cost, str):
-            c = pool[cost].to_numpy(float) if cost in pool.columns else _formula_cost(cost, pool)
+            c = pool[cost].to_numpy(float) if cost in pool.columns else run_costs(cost, pool, "the pool's runs")
         else:
             c = np.asarray(cost, float)
         if weights is None:
@@ -317,18 +318,6 @@ def _greedy(ensembles: Sequence[Ensemble], M: int, cost: np.ndarray, w: np.ndarr
         rows.append(j)
         after.append(sum(s.variance() for s in states))
     return Picks(tuple(rows), now, tuple(after))
-
-
-def _formula_cost(text: str, frame: pd.DataFrame) -> np.ndarray:
-    from .optimize.allocation import evaluate_cost, parse_cost
-
-    expr = parse_cost(text)
-    names = sorted(s.name for s in expr.free_symbols)
-    missing = [v for v in names if v not in frame.columns]
-    if missing:
-        raise OptionError(f"the cost '{text}' uses {missing}, which the pool lacks (it has "
-                          f"{', '.join(map(str, frame.columns))})")
-    return np.broadcast_to(evaluate_cost(expr, {v: frame[v].to_numpy(float) for v in names}), (len(frame),)).copy()
 
 
 def points_table(table: RunTable, frame: pd.DataFrame) -> RunTable:

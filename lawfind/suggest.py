@@ -30,7 +30,7 @@ from scipy.stats import qmc
 
 from .errors import OptionError
 from .optimize import default_cost, stationary_point
-from .optimize.allocation import evaluate_cost, parse_cost
+from .optimize.allocation import run_costs
 from .optimize.solve import substitute
 from .predict import Predictor, _log_eval, parse_point
 from .symbols import interpolate, scale
@@ -265,16 +265,7 @@ class Suggestion:
 
 
 def _costs(cost: str, frame: pd.DataFrame) -> np.ndarray:
-    expr = parse_cost(cost)
-    names = sorted(s.name for s in expr.free_symbols)
-    missing = [v for v in names if v not in frame.columns]
-    if missing:
-        raise OptionError(f"the cost '{cost}' uses {missing}, which the candidates lack (they have "
-                          f"{', '.join(map(str, frame.columns))})")
-    c = np.broadcast_to(evaluate_cost(expr, {v: frame[v].to_numpy(float) for v in names}), (len(frame),))
-    if not np.all(np.isfinite(c) & (c > 0)):
-        raise OptionError(f"the cost '{cost}' is not positive and finite at every candidate")
-    return c.copy()
+    return run_costs(cost, frame, "the candidates")
 
 
 def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int = 8, budget: float | None = None,

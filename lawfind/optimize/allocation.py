@@ -47,6 +47,21 @@ def evaluate_cost(expr: sp.Expr, columns: Mapping[str, np.ndarray | float]) -> n
         return np.asarray(f(*(columns[n] for n in names)), dtype=float)
 
 
+def run_costs(cost: str, frame, what: str = "the runs") -> np.ndarray:
+    """The cost formula ``cost`` at every row of ``frame`` (a DataFrame with a column per variable the
+    cost uses), one positive finite number per row; ``what`` names the rows in errors."""
+    expr = parse_cost(cost)
+    names = sorted(s.name for s in expr.free_symbols)
+    missing = [v for v in names if v not in frame.columns]
+    if missing:
+        raise OptionError(f"the cost '{cost}' uses {missing}, which {what} lack (they have "
+                          f"{', '.join(map(str, frame.columns))})")
+    c = np.broadcast_to(evaluate_cost(expr, {v: frame[v].to_numpy(float) for v in names}), (len(frame),))
+    if not np.all(np.isfinite(c) & (c > 0)):
+        raise OptionError(f"the cost '{cost}' is not positive and finite at every one of {what}")
+    return c.copy()
+
+
 def compute_optimal(
     law: Law,
     values: Mapping[str, float] | None = None,
