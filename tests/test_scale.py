@@ -48,13 +48,15 @@ def test_a_planted_law_with_a_negative_target_is_recovered():
 
 
 def test_the_log_scale_is_unchanged():
-    # fitted before the scale existed (commit 359d419): the same constants, to the last bits
+    # fitted before the scale existed (commit 359d419): the same constants, to scipy's precision (the last
+    # bits moved with scipy 1.17's L-BFGS-B, up to 2e-7 relative in the loosest constant, the objective not at
+    # all; any change of the log scale's objective would move it)
     table = load_runs(RUNS / "planted_moe5.parquet")
     assert table.scale == "log"
     fit = fit_law(catalog.get("chinchilla2022"), table, n_starts=16, seed=0)
     before = {"E0": 1.7547506942854427, "A": 202.80101279990132, "B": 1828.8929431270656,
               "alpha": 0.31476084800415294, "beta": 0.3511017123520834}
     for k, x in before.items():
-        assert fit.values[k] == pytest.approx(x, rel=1e-12), k
+        assert fit.values[k] == pytest.approx(x, rel=1e-6), k
     assert fit.objective == pytest.approx(0.010130840916927921, rel=1e-12)
-    assert fit.rmse_log == pytest.approx(0.02914076940520108, rel=1e-12) and fit.rmse == fit.rmse_log
+    assert fit.rmse_log == pytest.approx(0.02914076940520108, rel=1e-9) and fit.rmse == fit.rmse_log
