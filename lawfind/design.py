@@ -30,11 +30,11 @@ from .fit import Mode, fit_modes, response
 from .laws import Law
 from .optimize.allocation import run_costs
 
-__all__ = ["Ensemble", "Design", "Picks", "CRITERIA", "prior_sd", "points_table", "exclude_done", "choose"]
+__all__ = ["Ensemble", "Design", "Picks", "CRITERIA", "COST_POWER", "prior_sd", "points_table", "exclude_done", "choose"]
 
 _PRIOR_NOISE = 0.01  # a new run's noise before the data say otherwise: 1 % of loss (log scale) or of the spread
 CRITERIA = ("region", "d-optimal")
-_COST_POWER = 0.4  # ScaleBench's exponent of the cost in gain / cost**power, taken as the paper set it
+COST_POWER = 0.4  # ScaleBench's exponent of the cost in gain / cost**power, taken as the paper set it
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class Design:
     budget: float
     weights: np.ndarray
     chosen: tuple[int, ...] = ()
-    cost_power: float = _COST_POWER
+    cost_power: float = COST_POWER
 
     def __post_init__(self) -> None:
         if len(self.cost) != len(self.pool):
@@ -181,7 +181,7 @@ class Design:
     @classmethod
     def from_frames(cls, pool: pd.DataFrame, target: pd.DataFrame, cost: str | Sequence[float] | np.ndarray,
                     budget: float, *, weights: str | Sequence[float] | None = None,
-                    cost_power: float = _COST_POWER) -> Design:
+                    cost_power: float = COST_POWER) -> Design:
         """A design over ``pool`` for ``target``; ``cost`` is a column of the pool, a formula in its
         columns (e.g. ``"6*N*D"``) or one number per run; ``weights`` a column of the target or numbers."""
         pool = pool.reset_index(drop=True)

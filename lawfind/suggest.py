@@ -30,6 +30,7 @@ from scipy.stats import qmc
 
 from .errors import OptionError
 from .optimize import default_cost, stationary_point
+from .design import COST_POWER
 from .optimize.allocation import run_costs
 from .optimize.solve import substitute
 from .predict import Predictor, _log_eval, parse_point
@@ -39,7 +40,6 @@ __all__ = ["Target", "parse_target", "target_point", "target_replicates", "candi
            "suggest", "sweep_spec"]
 
 _GRID = 241  # points of the numeric search for an optimum
-_COST_POWER = 0.4  # a region target's default: lawfind.design's
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ def suggest(pred: Predictor, target: Target, candidates: pd.DataFrame, *, n: int
         notes.append("no noise estimate in the file: a new run is assumed to carry 1 % noise of log loss")
     if target.kind == "region":
         return _suggest_region(pred, target, candidates, c, cost, n, budget, float(sigma),
-                               _COST_POWER if cost_power is None else cost_power, notes)
+                               COST_POWER if cost_power is None else cost_power, notes)
     if cost_power is not None:
         raise OptionError("a cost power applies to a 'loss@grid:FILE' target only; the others rank per unit cost")
     value, t, unit = target_replicates(pred, target, at)
