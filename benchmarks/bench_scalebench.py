@@ -17,7 +17,8 @@ vocab's negative one; the paper's is least squares on the loss), all in this one
 - ``dopt``: harness B's D-optimal design (the cheapest runs up to 2.5 P or 2 % of the cost first, then
   greedy ``gain / (cost / C) ** 0.4`` at the best fit's local Gaussian).
 - ``lawfind``: the same start, then :mod:`lawfind.design`'s criterion: the target region's expected
-  squared error, over a mixture of every basin of the fit within 1.5x the best sum of squares.
+  squared error, over a mixture of every basin of the fit within 1.5x the best sum of squares, with the
+  law's misfit as a Gaussian process in the inputs beside it.
 - ``discovered``: no law given: lawfind's discovery on the runs chosen so far proposes the laws (its
   admissible front), the design tells them apart, the discovery's chosen law is scored (one per task,
   not per law).

@@ -11,8 +11,10 @@ law contributes its local Gaussian (the Laplace approximation at the fit, with a
 constants' bounds), and the basins' and laws' disagreement enters as between-component covariance, so a
 run is worth most where it tells the candidate fits apart in a way that matters for the target region
 (the bias of extrapolating with the wrong basin or the wrong law, not only the variance of the
-constants). The mixture's covariance, ``Z.T @ Z``, is conditioned on each pick's noisy observation (a
-rank-one update, as in :mod:`lawfind.suggest`), so a batch spreads out.
+constants). The law's misfit is a Gaussian process in the inputs beside it (Kennedy & O'Hagan 2001):
+no law is exact, and what it misses near the target region is learnt from runs near it. The covariance,
+``Z.T @ Z`` plus the process's kernel, is conditioned on each pick's noisy observation (a rank-one
+update, as in :mod:`lawfind.suggest`), so a batch spreads out.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from .fit import Mode, fit_modes, response
 from .laws import Law
 from .optimize.allocation import run_costs
 
-__all__ = ["Ensemble", "Design", "Picks", "CRITERIA", "COST_POWER", "prior_sd", "points_table", "exclude_done", "choose"]
+__all__ = ["Ensemble", "Design", "Picks", "CRITERIA", "COST_POWER", "prior_sd", "coordinates", "points_table",
+           "exclude_done", "choose"]
 
 _PRIOR_NOISE = 0.01  # a new run's noise before the data say otherwise: 1 % of loss (log scale) or of the spread
 CRITERIA = ("region", "d-optimal")
@@ -55,27 +58,50 @@ class Ensemble:
     mean: np.ndarray
     factor: np.ndarray
     noise: float
+    coords: np.ndarray | None = None
+    discrepancy: float = 0.0
 
     def __post_init__(self) -> None:
         if self.factor.ndim != 2 or self.factor.shape[1] != len(self.mean):
             raise OptionError(f"the factor must be (r, {len(self.mean)}), got {self.factor.shape}")
         if not (math.isfinite(self.noise) and self.noise > 0):
             raise OptionError(f"the noise sd must be a finite number > 0, got {self.noise}")
+        if not (math.isfinite(self.discrepancy) and self.discrepancy >= 0):
+            raise OptionError(f"the discrepancy variance must be a finite number >= 0, got {self.discrepancy}")
+        if self.discrepancy > 0 and (self.coords is None or self.coords.ndim != 2
+                                     or len(self.coords) != len(self.mean)):
+            raise OptionError(f"a discrepancy needs coordinates, one row per point ({len(self.mean)})")
 
     def __repr__(self) -> str:
-        return f"Ensemble({len(self.mean)} points, rank {self.factor.shape[0]}, noise sd {self.noise:.3g})"
+        extra = f", discrepancy sd {math.sqrt(self.discrepancy):.3g}" if self.discrepancy else ""
+        return f"Ensemble({len(self.mean)} points, rank {self.factor.shape[0]}, noise sd {self.noise:.3g}{extra})"
+
+    def kernel(self, rows: np.ndarray | slice, cols: np.ndarray | slice) -> np.ndarray:
+        """The discrepancy's covariance between points ``rows`` and ``cols`` (zeros without one)."""
+        if not self.discrepancy:
+            a = np.arange(len(self.mean))
+            return np.zeros((len(a[rows]), len(a[cols])))
+        x, y = self.coords[rows], self.coords[cols]
+        d2 = np.sum(x ** 2, axis=1)[:, None] + np.sum(y ** 2, axis=1)[None, :] - 2 * x @ y.T
+        return self.discrepancy * np.exp(-0.5 * np.maximum(d2, 0.0))
 
     @classmethod
-    def from_replicates(cls, point: np.ndarray, replicates: np.ndarray, noise: float) -> Ensemble:
-        """From bootstrap replicates of the predictions, ``(R, M)`` (their covariance)."""
+    def from_replicates(cls, point: np.ndarray, replicates: np.ndarray, noise: float,
+                        coords: np.ndarray | None = None) -> Ensemble:
+        """From bootstrap replicates of the predictions, ``(R, M)`` (their covariance); with ``coords``
+        (:func:`coordinates` of the points), the law's misfit as a process with the noise's variance, as
+        :meth:`from_modes` has it."""
         R = replicates.shape[0]
         if R < 2:
             raise OptionError("an ensemble needs at least two replicates")
-        return cls(np.asarray(point, float), (replicates - replicates.mean(axis=0)) / math.sqrt(R - 1), float(noise))
+        factor = (replicates - replicates.mean(axis=0)) / math.sqrt(R - 1)
+        return cls(np.asarray(point, float), factor, float(noise), coords,
+                   0.0 if coords is None else float(noise) ** 2)
 
     @classmethod
     def from_modes(cls, models: Sequence[tuple[Law, Mode]], table: RunTable, points: RunTable, *,
-                   per_group: Sequence[str] = (), prior_noise: float = _PRIOR_NOISE) -> Ensemble:
+                   per_group: Sequence[str] = (), prior_noise: float = _PRIOR_NOISE,
+                   discrepancy: bool = True) -> Ensemble:
         """A mixture of local Gaussians: one per (law, basin) fitted to ``table``, predicting ``points``.
 
         Each component's constants are Gaussian about the fit with covariance ``(J'J / s2 + prior)^-1``
@@ -85,6 +111,12 @@ class Ensemble:
         n / 2P)`` per component (as ScaleBench's MSPE): with many runs, basins of similar fit keep some
         weight. A component that cannot predict every point is left out while another can; a point
         whose prediction or slope some component cannot give is unusable (a ``nan`` column).
+
+        With ``discrepancy`` (the default), the law's misfit is a smooth function of the inputs too
+        (Kennedy & O'Hagan 2001): a Gaussian process with the noise's variance and a squared-exponential
+        kernel of unit length in :func:`coordinates` (each input's log, over its sd across the points),
+        independent between groups. Where the constants are pinned, a run is then worth most near the
+        target region, where it tells what the law misses there; far-off cheap runs are not.
         """
         if not models:
             raise OptionError("an ensemble needs at least one fitted law")
@@ -119,7 +151,26 @@ class Ensemble:
         spread = np.sqrt(w)[:, None] * np.where(bad, 0.0, mu - mean)  # the components' disagreement
         factor = np.vstack([*blocks, spread])
         factor[:, bad.any(axis=0)] = np.nan  # a point some component cannot predict: unusable
-        return cls(mean, factor, math.sqrt(s2))
+        if not discrepancy:
+            return cls(mean, factor, math.sqrt(s2))
+        return cls(mean, factor, math.sqrt(s2), coordinates(points.X(), points.groups), s2)
+
+
+def coordinates(inputs: Sequence[np.ndarray], groups: np.ndarray | None = None) -> np.ndarray:
+    """The points' inputs (one array per variable) where the discrepancy's kernel has unit length: each
+    variable's log (its value where one is <= 0) over its sd across the points (constant ones left out);
+    points of different ``groups`` are set far apart (independent misfits)."""
+    cols = []
+    for x in inputs:
+        x = np.asarray(x, float)
+        v = np.log(x) if np.all(x > 0) else x
+        sd = float(np.std(v))
+        if sd > 0 and np.all(np.isfinite(v)):
+            cols.append((v - v.mean()) / sd)
+    if groups is not None:
+        _, code = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+        cols.append(1e3 * code.astype(float))
+    return np.column_stack(cols) if cols else np.zeros((len(np.asarray(inputs[0])) if len(inputs) else 0, 1))
 
 
 def prior_sd(law: Law, mode: Mode, per_group: Sequence[str] = ()) -> np.ndarray:
@@ -263,13 +314,14 @@ class _State:
 
     def __init__(self, ens: Ensemble, M: int, w: np.ndarray) -> None:
         Z = ens.factor
+        self.ens = ens
         self.usable = np.all(np.isfinite(Z), axis=0)
         self.Zp, self.Zt = np.nan_to_num(Z[:, :M]), np.nan_to_num(Z[:, M:])
         w = np.where(self.usable[M:], w, 0.0)
         self.w = w / w.sum() if w.sum() > 0 else w
-        self.C = self.Zt.T @ self.Zp  # (T, M)
-        self.var_p = np.einsum("rm,rm->m", self.Zp, self.Zp)
-        self.var_t = np.einsum("rt,rt->t", self.Zt, self.Zt)
+        self.C = self.Zt.T @ self.Zp + ens.kernel(slice(M, None), slice(0, M))  # (T, M)
+        self.var_p = np.einsum("rm,rm->m", self.Zp, self.Zp) + ens.discrepancy
+        self.var_t = np.einsum("rt,rt->t", self.Zt, self.Zt) + ens.discrepancy
         self.s2 = ens.noise ** 2
         self.ups: list[np.ndarray] = []  # rank-one downdates, each over (pool, target)
         self.M = M
@@ -282,6 +334,7 @@ class _State:
     def observe(self, j: int) -> None:
         M = self.M
         col = np.concatenate([self.Zp.T @ self.Zp[:, j], self.Zt.T @ self.Zp[:, j]])
+        col += self.ens.kernel(slice(None), [j])[:, 0]
         for u in self.ups:
             col -= u * u[j]
         u = col / math.sqrt(max(col[j], 0.0) + self.s2)
@@ -296,7 +349,8 @@ class _State:
 
 def _greedy(ensembles: Sequence[Ensemble], M: int, cost: np.ndarray, w: np.ndarray, left: float, n: int | None,
             power: float, taken: np.ndarray, volume: bool) -> Picks:
-    states = [_State(e, M, w) for e in ensembles]
+    # the constants' volume is the law's alone: the misfit's process does not enter D-optimality
+    states = [_State(replace(e, discrepancy=0.0) if volume else e, M, w) for e in ensembles]
     rel = cost / cost.sum()
     ok = np.logical_and.reduce([s.usable[:M] for s in states]) & ~taken
     rows: list[int] = []

@@ -188,3 +188,59 @@ def test_per_group_constants_predict_each_points_own_level():
         response(law, mode.z, points_table(table, pd.DataFrame({"N": [1e9], "data": ["c"]})), ["E"], ("a", "b"))
     with pytest.raises(OptionError, match="need the group column 'data'"):
         points_table(table, pd.DataFrame({"N": [1e9]}))
+
+
+def test_the_misfit_process_prefers_runs_near_the_region_where_the_law_cannot_tell():
+    """A law in N alone, pinned by 30 runs: a second input it ignores (D) leaves every pair of runs
+    of the same N equal to the law, so only the misfit's process (a smooth function of all inputs) can
+    tell them apart, and it buys the run whose D is the target region's. Without it, the tie is broken
+    by position (the far run, listed first). Observing a run then makes its duplicate worth less."""
+    from lawfind.design import coordinates, points_table
+
+    rng = np.random.default_rng(1)
+    N = np.geomspace(1e7, 1e9, 30)
+    done = pd.DataFrame({"N": N, "D": 1e9, "loss": (1.8 + 300 / N ** 0.32) * np.exp(rng.normal(0, 0.01, 30))})
+    table = load_runs(done)
+    law = _law()
+    models = [(law, fit_modes(law, table, n_starts=16, seed=0)[0])]
+    big = np.geomspace(1e8, 1e9, 4)
+    pool = pd.DataFrame({"N": np.concatenate([big, big, [1e9]]), "D": [1e9] * 4 + [1e11] * 5})
+    target = pd.DataFrame({"N": [1e10], "D": [1e11]})
+    design = Design.from_frames(pool, target, np.ones(len(pool)), 3.0)
+    points = points_table(table, pd.concat([pool, target], ignore_index=True))
+    plain = Ensemble.from_modes(models, table, points, discrepancy=False)
+    with_misfit = Ensemble.from_modes(models, table, points)
+    assert with_misfit.discrepancy == pytest.approx(with_misfit.noise ** 2) and plain.discrepancy == 0
+    assert design.next(plain, 1).rows == (3,)  # the largest N; its twin at the target's D ties with it
+    picks = design.next(with_misfit, 2)
+    assert picks.rows == (7, 8)  # the largest N at the target's D, then its duplicate
+    first, second = picks.variance_now - picks.variance_after[0], picks.variance_after[0] - picks.variance_after[1]
+    assert 0 < second < 0.5 * first  # measured: 1.8e-6 after 6.0e-6: the duplicate tells much less
+    x = coordinates(points.X())
+    assert x.shape == (len(pool) + 1, 2) and np.allclose(x.std(axis=0), 1.0)
+
+
+def test_cli_runs_done_in_another_group_level_stay_candidates(tmp_path, capsys):
+    """A law with constants per dataset plans runs for one level: a run done on another dataset does
+    not take its configuration out of this level's candidates; one done on this level does."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for level, (e0, a) in {"x": (1.6, 300.0), "y": (1.9, 500.0)}.items():
+        N, D = 10 ** rng.uniform(7, 9, 60), 10 ** rng.uniform(9, 10.5, 60)
+        L = (e0 + a / N ** 0.34 + 410.7 / D ** 0.28) * np.exp(rng.normal(0, 0.005, 60))
+        frames.append(pd.DataFrame({"N": N, "D": D, "loss": L, "kind": level}))
+    table = load_runs(pd.concat(frames, ignore_index=True), group="kind")
+    fit = fit_law(catalog.get("chinchilla2022"), table, per_group=["E0", "A"], n_starts=16, bootstrap=30, seed=0)
+    save_fit(tmp_path / "fit.json", fit, ranges=table.ranges())
+    N = np.geomspace(3e8, 3e9, 6)
+    pool = pd.DataFrame({"N": N, "D": 20 * N})
+    pool.to_csv(tmp_path / "pool.csv", index=False)
+    pd.concat([pool.iloc[[0]].assign(kind="x"), pool.iloc[[5]].assign(kind="y")]).assign(loss=2.0).to_csv(
+        tmp_path / "done.csv", index=False)
+    pd.DataFrame({"N": [1e10], "D": [2e11]}).to_csv(tmp_path / "big.csv", index=False)
+    assert main(["suggest", str(tmp_path / "fit.json"), "--target", f"loss@grid:{tmp_path / 'big.csv'}",
+                 "--at", "kind=x", "--grid", str(tmp_path / "pool.csv"), "--exclude-done",
+                 str(tmp_path / "done.csv"), "--n", "5", "--cost", "6*N*D", "--out", str(tmp_path / "next")]) == 0
+    capsys.readouterr()
+    picked = set(pd.read_csv(tmp_path / "next" / "suggest.csv").candidate)
+    assert 0 not in picked and 5 in picked  # done on x: excluded; done on y only: still this level's candidate

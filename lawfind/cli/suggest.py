@@ -64,6 +64,7 @@ def _fmt(v: float, unit: str) -> str:
 def cmd_suggest(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     pred = Predictor.from_json(args.fit)
+    group, level = pred.group, None
     if pred.group is not None:  # one level's law: suggest plans runs for one group level at a time
         args.at, level = split_group(args.at or "", pred.group)
         head, at_sign, point = args.target.partition("@")
@@ -87,7 +88,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         missing = [v for v in pred.variables if v not in cands.columns]
         if missing:
             raise OptionError(f"the candidates lack the law's variables {missing}")
-        left = exclude_done(cands, read_table(args.exclude_done), pred.variables)
+        done = read_table(args.exclude_done)
+        if level is not None and group in done.columns:  # runs of other levels are not this level's
+            done = done[done[group].astype(str) == str(level)]
+        left = exclude_done(cands, done, pred.variables)
         if not len(left):
             raise OptionError(f"every candidate is among the runs done in '{args.exclude_done}': give more candidates")
         cands = left
