@@ -11,10 +11,11 @@ law contributes its local Gaussian (the Laplace approximation at the fit, with a
 constants' bounds), and the basins' and laws' disagreement enters as between-component covariance, so a
 run is worth most where it tells the candidate fits apart in a way that matters for the target region
 (the bias of extrapolating with the wrong basin or the wrong law, not only the variance of the
-constants). The law's misfit is a Gaussian process in the inputs beside it (Kennedy & O'Hagan 2001):
-no law is exact, and what it misses near the target region is learnt from runs near it. The covariance,
-``Z.T @ Z`` plus the process's kernel, is conditioned on each pick's noisy observation (a rank-one
-update, as in :mod:`lawfind.suggest`), so a batch spreads out.
+constants). Optionally (``Ensemble.from_modes(..., discrepancy=True)``), the law's misfit is a
+Gaussian process in the inputs beside it (Kennedy & O'Hagan 2001): no law is exact, and what it misses
+near the target region is learnt from runs near it. The covariance, ``Z.T @ Z`` plus the process's
+kernel, is conditioned on each pick's noisy observation (a rank-one update, as in
+:mod:`lawfind.suggest`), so a batch spreads out.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import solve_triangular
 
 from .data import RunTable
 from .errors import FitError, OptionError, check_choice
@@ -60,6 +63,7 @@ class Ensemble:
     noise: float
     coords: np.ndarray | None = None
     discrepancy: float = 0.0
+    done: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.factor.ndim != 2 or self.factor.shape[1] != len(self.mean):
@@ -71,37 +75,62 @@ class Ensemble:
         if self.discrepancy > 0 and (self.coords is None or self.coords.ndim != 2
                                      or len(self.coords) != len(self.mean)):
             raise OptionError(f"a discrepancy needs coordinates, one row per point ({len(self.mean)})")
+        if self.done is not None and (self.coords is None or self.done.ndim != 2
+                                      or self.done.shape[1] != self.coords.shape[1]):
+            raise OptionError("the runs done need coordinates with the points' columns")
 
     def __repr__(self) -> str:
         extra = f", discrepancy sd {math.sqrt(self.discrepancy):.3g}" if self.discrepancy else ""
         return f"Ensemble({len(self.mean)} points, rank {self.factor.shape[0]}, noise sd {self.noise:.3g}{extra})"
 
-    def kernel(self, rows: np.ndarray | slice, cols: np.ndarray | slice) -> np.ndarray:
-        """The discrepancy's covariance between points ``rows`` and ``cols`` (zeros without one)."""
-        if not self.discrepancy:
-            a = np.arange(len(self.mean))
-            return np.zeros((len(a[rows]), len(a[cols])))
-        x, y = self.coords[rows], self.coords[cols]
+    def _k(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         d2 = np.sum(x ** 2, axis=1)[:, None] + np.sum(y ** 2, axis=1)[None, :] - 2 * x @ y.T
         return self.discrepancy * np.exp(-0.5 * np.maximum(d2, 0.0))
 
+    @cached_property
+    def _seen(self) -> np.ndarray | None:
+        """``L^-1 K(done, points)`` with ``L L' = K(done, done) + noise**2 I``: what the runs done tell of
+        the misfit at the points, ``(n_done, points)``."""
+        if not self.discrepancy or self.done is None or not len(self.done):
+            return None
+        L = np.linalg.cholesky(self._k(self.done, self.done) + self.noise ** 2 * np.eye(len(self.done)))
+        return solve_triangular(L, self._k(self.done, self.coords), lower=True)
+
+    def kernel(self, rows: np.ndarray | slice, cols: np.ndarray | slice) -> np.ndarray:
+        """The discrepancy's covariance between points ``rows`` and ``cols`` given the runs done (zeros
+        without one)."""
+        if not self.discrepancy:
+            a = np.arange(len(self.mean))
+            return np.zeros((len(a[rows]), len(a[cols])))
+        k = self._k(self.coords[rows], self.coords[cols])
+        seen = self._seen
+        return k if seen is None else k - seen[:, rows].T @ seen[:, cols]
+
+    def kernel_diag(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The discrepancy's variance at points ``rows`` given the runs done."""
+        n = len(np.arange(len(self.mean))[rows])
+        if not self.discrepancy:
+            return np.zeros(n)
+        seen = self._seen
+        return self.discrepancy - (0.0 if seen is None else np.einsum("dm,dm->m", seen[:, rows], seen[:, rows]))
+
     @classmethod
     def from_replicates(cls, point: np.ndarray, replicates: np.ndarray, noise: float,
-                        coords: np.ndarray | None = None) -> Ensemble:
+                        coords: np.ndarray | None = None, done: np.ndarray | None = None) -> Ensemble:
         """From bootstrap replicates of the predictions, ``(R, M)`` (their covariance); with ``coords``
-        (:func:`coordinates` of the points), the law's misfit as a process with the noise's variance, as
-        :meth:`from_modes` has it."""
+        (:func:`coordinates` of the points, and of the runs ``done`` where known), the law's misfit as a
+        process with the noise's variance, as :meth:`from_modes` has it."""
         R = replicates.shape[0]
         if R < 2:
             raise OptionError("an ensemble needs at least two replicates")
         factor = (replicates - replicates.mean(axis=0)) / math.sqrt(R - 1)
         return cls(np.asarray(point, float), factor, float(noise), coords,
-                   0.0 if coords is None else float(noise) ** 2)
+                   0.0 if coords is None else float(noise) ** 2, done)
 
     @classmethod
     def from_modes(cls, models: Sequence[tuple[Law, Mode]], table: RunTable, points: RunTable, *,
                    per_group: Sequence[str] = (), prior_noise: float = _PRIOR_NOISE,
-                   discrepancy: bool = True) -> Ensemble:
+                   discrepancy: bool = False) -> Ensemble:
         """A mixture of local Gaussians: one per (law, basin) fitted to ``table``, predicting ``points``.
 
         Each component's constants are Gaussian about the fit with covariance ``(J'J / s2 + prior)^-1``
@@ -112,11 +141,14 @@ class Ensemble:
         weight. A component that cannot predict every point is left out while another can; a point
         whose prediction or slope some component cannot give is unusable (a ``nan`` column).
 
-        With ``discrepancy`` (the default), the law's misfit is a smooth function of the inputs too
-        (Kennedy & O'Hagan 2001): a Gaussian process with the noise's variance and a squared-exponential
-        kernel of unit length in :func:`coordinates` (each input's log, over its sd across the points),
-        independent between groups. Where the constants are pinned, a run is then worth most near the
-        target region, where it tells what the law misses there; far-off cheap runs are not.
+        With ``discrepancy``, the law's misfit is a smooth function of the inputs too (Kennedy &
+        O'Hagan 2001): a Gaussian process with the noise's variance and a squared-exponential kernel of
+        unit length in :func:`coordinates` (each input's log, over its sd across the points and the runs
+        done), independent between groups, conditioned on the runs done (their residuals are seen: near
+        them the misfit is known). Where the constants are pinned, a run is then worth most near the
+        target region, where it tells what the law misses there; far-off cheap runs are not. It is off
+        by default: on ScaleBench it moved tasks both ways and left the mean R2 where it was
+        (docs/predict.md).
         """
         if not models:
             raise OptionError("an ensemble needs at least one fitted law")
@@ -153,7 +185,10 @@ class Ensemble:
         factor[:, bad.any(axis=0)] = np.nan  # a point some component cannot predict: unusable
         if not discrepancy:
             return cls(mean, factor, math.sqrt(s2))
-        return cls(mean, factor, math.sqrt(s2), coordinates(points.X(), points.groups), s2)
+        inputs = [np.concatenate([a, b]) for a, b in zip(points.X(), table.X(points.features))]
+        groups = None if points.groups is None else np.concatenate([points.groups, table.groups])
+        xy = coordinates(inputs, groups)
+        return cls(mean, factor, math.sqrt(s2), xy[:len(points)], s2, xy[len(points):])
 
 
 def coordinates(inputs: Sequence[np.ndarray], groups: np.ndarray | None = None) -> np.ndarray:
@@ -320,8 +355,8 @@ class _State:
         w = np.where(self.usable[M:], w, 0.0)
         self.w = w / w.sum() if w.sum() > 0 else w
         self.C = self.Zt.T @ self.Zp + ens.kernel(slice(M, None), slice(0, M))  # (T, M)
-        self.var_p = np.einsum("rm,rm->m", self.Zp, self.Zp) + ens.discrepancy
-        self.var_t = np.einsum("rt,rt->t", self.Zt, self.Zt) + ens.discrepancy
+        self.var_p = np.einsum("rm,rm->m", self.Zp, self.Zp) + ens.kernel_diag(slice(0, M))
+        self.var_t = np.einsum("rt,rt->t", self.Zt, self.Zt) + ens.kernel_diag(slice(M, None))
         self.s2 = ens.noise ** 2
         self.ups: list[np.ndarray] = []  # rank-one downdates, each over (pool, target)
         self.M = M
@@ -409,10 +444,11 @@ def exclude_done(candidates: pd.DataFrame, done: pd.DataFrame, variables: Sequen
 
 def choose(design: Design, laws: Sequence[Law], table: RunTable, *, n: int | None = None, n_starts: int = 32,
            seed: int = 0, initial: Mapping[str, Sequence[Mapping[str, float]]] | None = None,
-           per_group: Sequence[str] = ()) -> tuple[Picks, list[tuple[Law, Mode]]]:
+           per_group: Sequence[str] = (), discrepancy: bool = False) -> tuple[Picks, list[tuple[Law, Mode]]]:
     """One step of the loop: fit every law's basins to ``table`` (the runs done so far), build the
-    mixture over them and propose up to ``n`` runs; returns the picks and the fitted (law, basin) pairs
-    (their constants warm-start the next step through ``initial``, by law name)."""
+    mixture over them (with the misfit's process where ``discrepancy``, :meth:`Ensemble.from_modes`)
+    and propose up to ``n`` runs; returns the picks and the fitted (law, basin) pairs (their constants
+    warm-start the next step through ``initial``, by law name)."""
     models: list[tuple[Law, Mode]] = []
     for law in laws:
         if law.n_params > len(table):
@@ -426,5 +462,5 @@ def choose(design: Design, laws: Sequence[Law], table: RunTable, *, n: int | Non
     if not models:
         raise OptionError(f"no law could be fitted to the {len(table)} runs done")
     points = points_table(table, pd.concat([design.pool, design.target], ignore_index=True))
-    ens = Ensemble.from_modes(models, table, points, per_group=per_group)
+    ens = Ensemble.from_modes(models, table, points, per_group=per_group, discrepancy=discrepancy)
     return design.next(ens, n), models

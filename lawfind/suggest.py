@@ -370,7 +370,7 @@ def _suggest_region(pred: Predictor, target: Target, candidates: pd.DataFrame, c
     the replicates' covariance standing for the law's uncertainty. ``value`` is the region's weighted
     mean log loss, ``sd_now``/``sd_after`` the root of its weighted mean variance (the rms sd over the
     region), ``per_cost`` the variance a pick removes per unit cost."""
-    from .design import Design, Ensemble, coordinates
+    from .design import Design, Ensemble
 
     region = target.region
     both = pd.concat([candidates[list(pred.variables)], region[list(pred.variables)]], ignore_index=True)
@@ -384,8 +384,7 @@ def _suggest_region(pred: Predictor, target: Target, candidates: pd.DataFrame, c
         raise OptionError("every configuration of the target region that the law predicts has weight 0")
     design = Design.from_frames(candidates, region, c, float(c.sum()) if budget is None else budget,
                                 weights=weights, cost_power=cost_power)
-    ens = Ensemble.from_replicates(np.where(usable, point, np.nan), np.where(usable, reps, np.nan), sigma,
-                                   coordinates([both[v].to_numpy(float) for v in pred.variables]))
+    ens = Ensemble.from_replicates(np.where(usable, point, np.nan), np.where(usable, reps, np.nan), sigma)
     picks = design.next(ens, n)
     w = np.where(usable[M:], weights, 0.0)
     value = float(w @ np.nan_to_num(point[M:]) / w.sum())

@@ -208,14 +208,17 @@ def test_the_misfit_process_prefers_runs_near_the_region_where_the_law_cannot_te
     target = pd.DataFrame({"N": [1e10], "D": [1e11]})
     design = Design.from_frames(pool, target, np.ones(len(pool)), 3.0)
     points = points_table(table, pd.concat([pool, target], ignore_index=True))
-    plain = Ensemble.from_modes(models, table, points, discrepancy=False)
-    with_misfit = Ensemble.from_modes(models, table, points)
+    plain = Ensemble.from_modes(models, table, points)
+    with_misfit = Ensemble.from_modes(models, table, points, discrepancy=True)
     assert with_misfit.discrepancy == pytest.approx(with_misfit.noise ** 2) and plain.discrepancy == 0
     assert design.next(plain, 1).rows == (3,)  # the largest N; its twin at the target's D ties with it
     picks = design.next(with_misfit, 2)
     assert picks.rows == (7, 8)  # the largest N at the target's D, then its duplicate
     first, second = picks.variance_now - picks.variance_after[0], picks.variance_after[0] - picks.variance_after[1]
     assert 0 < second < 0.5 * first  # measured: 1.8e-6 after 6.0e-6: the duplicate tells much less
+    tau2 = with_misfit.discrepancy  # known beside the 30 runs done at D = 1e9, unknown at the region's D
+    near, far = with_misfit.kernel_diag(slice(0, 4)), with_misfit.kernel_diag(slice(4, 9))
+    assert np.all(near < 0.2 * tau2) and np.all(far > 0.9 * tau2)
     x = coordinates(points.X())
     assert x.shape == (len(pool) + 1, 2) and np.allclose(x.std(axis=0), 1.0)
 
