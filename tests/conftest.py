@@ -27,6 +27,18 @@ def chinchilla_frame(n: int = 450, noise: float = 0.01, seed: int = 0) -> pd.Dat
     return pd.DataFrame({"N": N, "D": D, "loss": L})
 
 
+def two_dataset_frame(n: int, n_range: tuple[float, float] = (7, 10), d_range: tuple[float, float] = (9, 11.5),
+                      seed: int = 5) -> pd.DataFrame:
+    """Chinchilla runs on two datasets (column ``kind``: x, y) that differ in E0 and A, 0.5 % noise."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for level, (e0, a) in {"x": (1.6, 300.0), "y": (1.9, 500.0)}.items():
+        N, D = 10 ** rng.uniform(*n_range, n), 10 ** rng.uniform(*d_range, n)
+        L = (e0 + a / N ** 0.34 + 410.7 / D ** 0.28) * np.exp(rng.normal(0, 0.005, n))
+        frames.append(pd.DataFrame({"N": N, "D": D, "loss": L, "kind": level}))
+    return pd.concat(frames, ignore_index=True)
+
+
 @pytest.fixture(scope="session")
 def chinchilla_table():
     return load_runs(chinchilla_frame())

@@ -226,13 +226,9 @@ def test_the_misfit_process_prefers_runs_near_the_region_where_the_law_cannot_te
 def test_cli_runs_done_in_another_group_level_stay_candidates(tmp_path, capsys):
     """A law with constants per dataset plans runs for one level: a run done on another dataset does
     not take its configuration out of this level's candidates; one done on this level does."""
-    rng = np.random.default_rng(5)
-    frames = []
-    for level, (e0, a) in {"x": (1.6, 300.0), "y": (1.9, 500.0)}.items():
-        N, D = 10 ** rng.uniform(7, 9, 60), 10 ** rng.uniform(9, 10.5, 60)
-        L = (e0 + a / N ** 0.34 + 410.7 / D ** 0.28) * np.exp(rng.normal(0, 0.005, 60))
-        frames.append(pd.DataFrame({"N": N, "D": D, "loss": L, "kind": level}))
-    table = load_runs(pd.concat(frames, ignore_index=True), group="kind")
+    from .conftest import two_dataset_frame
+
+    table = load_runs(two_dataset_frame(60, (7, 9), (9, 10.5)), group="kind")
     fit = fit_law(catalog.get("chinchilla2022"), table, per_group=["E0", "A"], n_starts=16, bootstrap=30, seed=0)
     save_fit(tmp_path / "fit.json", fit, ranges=table.ranges())
     N = np.geomspace(3e8, 3e9, 6)

@@ -12,6 +12,8 @@ from lawfind.errors import FitError, OptionError
 from lawfind.fit import fit_law
 from lawfind.laws import parse_law
 
+from .conftest import two_dataset_frame
+
 TRUE = {"E0": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 
 
@@ -39,13 +41,7 @@ def test_grid_starts_and_lsq(chinchilla_table):
 
 
 def test_per_group_parameters_with_shared_exponents():
-    rng = np.random.default_rng(5)
-    frames = []
-    for level, (e0, a) in {"x": (1.6, 300.0), "y": (1.9, 500.0)}.items():
-        N, D = 10 ** rng.uniform(7, 10, 200), 10 ** rng.uniform(9, 11.5, 200)
-        L = (e0 + a / N ** 0.34 + 410.7 / D ** 0.28) * np.exp(rng.normal(0, 0.005, 200))
-        frames.append(pd.DataFrame({"N": N, "D": D, "loss": L, "kind": level}))
-    table = load_runs(pd.concat(frames), group="kind")
+    table = load_runs(two_dataset_frame(200), group="kind")
     fit = fit_law(catalog.get("chinchilla2022"), table, per_group=["E0", "A"], n_starts=64)
     assert fit.groups == ("x", "y") and "alpha" in fit.values and "E0[x]" in fit.values
     assert abs(fit.values["E0[x]"] - 1.6) < 0.05 and abs(fit.values["E0[y]"] - 1.9) < 0.05
