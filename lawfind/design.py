@@ -115,17 +115,12 @@ class Ensemble:
         return self.discrepancy - (0.0 if seen is None else np.einsum("dm,dm->m", seen[:, rows], seen[:, rows]))
 
     @classmethod
-    def from_replicates(cls, point: np.ndarray, replicates: np.ndarray, noise: float,
-                        coords: np.ndarray | None = None, done: np.ndarray | None = None) -> Ensemble:
-        """From bootstrap replicates of the predictions, ``(R, M)`` (their covariance); with ``coords``
-        (:func:`coordinates` of the points, and of the runs ``done`` where known), the law's misfit as a
-        process with the noise's variance, as :meth:`from_modes` has it."""
+    def from_replicates(cls, point: np.ndarray, replicates: np.ndarray, noise: float) -> Ensemble:
+        """From bootstrap replicates of the predictions, ``(R, M)`` (their covariance)."""
         R = replicates.shape[0]
         if R < 2:
             raise OptionError("an ensemble needs at least two replicates")
-        factor = (replicates - replicates.mean(axis=0)) / math.sqrt(R - 1)
-        return cls(np.asarray(point, float), factor, float(noise), coords,
-                   0.0 if coords is None else float(noise) ** 2, done)
+        return cls(np.asarray(point, float), (replicates - replicates.mean(axis=0)) / math.sqrt(R - 1), float(noise))
 
     @classmethod
     def from_modes(cls, models: Sequence[tuple[Law, Mode]], table: RunTable, points: RunTable, *,
@@ -354,9 +349,13 @@ class _State:
         self.Zp, self.Zt = np.nan_to_num(Z[:, :M]), np.nan_to_num(Z[:, M:])
         w = np.where(self.usable[M:], w, 0.0)
         self.w = w / w.sum() if w.sum() > 0 else w
-        self.C = self.Zt.T @ self.Zp + ens.kernel(slice(M, None), slice(0, M))  # (T, M)
-        self.var_p = np.einsum("rm,rm->m", self.Zp, self.Zp) + ens.kernel_diag(slice(0, M))
-        self.var_t = np.einsum("rt,rt->t", self.Zt, self.Zt) + ens.kernel_diag(slice(M, None))
+        self.C = self.Zt.T @ self.Zp  # (T, M)
+        self.var_p = np.einsum("rm,rm->m", self.Zp, self.Zp)
+        self.var_t = np.einsum("rt,rt->t", self.Zt, self.Zt)
+        if ens.discrepancy:  # the misfit's process, beside the law's constants
+            self.C += ens.kernel(slice(M, None), slice(0, M))
+            self.var_p += ens.kernel_diag(slice(0, M))
+            self.var_t += ens.kernel_diag(slice(M, None))
         self.s2 = ens.noise ** 2
         self.ups: list[np.ndarray] = []  # rank-one downdates, each over (pool, target)
         self.M = M
@@ -369,7 +368,8 @@ class _State:
     def observe(self, j: int) -> None:
         M = self.M
         col = np.concatenate([self.Zp.T @ self.Zp[:, j], self.Zt.T @ self.Zp[:, j]])
-        col += self.ens.kernel(slice(None), [j])[:, 0]
+        if self.ens.discrepancy:
+            col += self.ens.kernel(slice(None), [j])[:, 0]
         for u in self.ups:
             col -= u * u[j]
         u = col / math.sqrt(max(col[j], 0.0) + self.s2)
